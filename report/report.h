@@ -1,0 +1,117 @@
+/* report/report.h - the leak report: groups unmatched regions by call site,
+ * applies filters and categories, and writes text, JSON (schema 1) or folded
+ * output as ../shared/interface.md specifies. It works on a snapshot handed to it
+ * by the tracer; symbolization and classification come in through callbacks so
+ * that this module stays testable without a live process. */
+#ifndef VMLEAK_REPORT_REPORT_H
+#define VMLEAK_REPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decoder/ledger.h"
+#include "decoder/strtab.h"
+#include "decoder/syscall.h"
+
+enum report_format {
+	REPORT_TEXT = 0,
+	REPORT_JSON,
+	REPORT_FOLDED,
+};
+
+enum site_category {
+	CAT_PROGRAM = 0,
+	CAT_MALLOC_HEAP,
+	CAT_THREAD_STACK,
+	CAT_RUNTIME,
+	CAT_LOADER,
+	CAT_UNKNOWN,
+	CAT_USER_SUPPRESSED,
+	CAT_COUNT,
+};
+const char *site_category_name(enum site_category c); /* "program", "malloc-heap", ... */
+
+/* One symbolized frame. Strings are owned by whoever produced them and must live
+ * until report_write returns. */
+struct frame_info {
+	uint64_t pc;
+	const char *function; /* demangled; NULL when unknown */
+	uint64_t offset;      /* pc - function start */
+	const char *module;   /* module path; NULL when unknown */
+	const char *file;     /* source file; NULL when unknown */
+	int line;	      /* 0 when unknown */
+};
+
+/* A site's frames (innermost first) and its category. The category function gets
+ * the creating syscall's details because the rules depend on them (malloc's brk
+ * growth vs. its mmap'd chunk). *callsite is the index of the "at" frame. */
+struct report_site_info {
+	const struct frame_info *frames;
+	size_t nframes;
+	enum site_category category;
+	size_t callsite; /* index into frames of the first frame outside the runtime */
+};
+typedef int (*report_resolve_fn)(void *ctx, uint32_t stack, const struct region *example,
+				 struct report_site_info *out);
+
+/* A region still mapped when the report is taken. */
+struct report_region {
+	struct region r;
+	int32_t pid; /* process (tgid) of r.tid */
+};
+
+struct report_process {
+	int32_t pid;
+	const char *exe; /* NULL when unknown */
+};
+
+struct verify_mismatch {
+	int32_t pid;
+	uint64_t start, end;
+	const char *problem; /* e.g. "in ledger, not mapped", "mapped, not in ledger" */
+};
+
+struct report_data {
+	const char *mode;     /* "launch" or "attach" */
+	char *const *command; /* NULL-terminated argv; NULL in attach mode */
+	const int32_t *pids;  /* launched or attached pids */
+	size_t npids;
+	double duration_s;
+	bool final;
+	bool has_exit; /* launch mode, program exited */
+	int32_t exit_pid;
+	int exit_code;	 /* valid when exit_signal == 0 */
+	int exit_signal; /* 0 = exited normally */
+	uint64_t events[MEM_OP_COUNT]; /* successful calls by op */
+	uint64_t failed;	       /* failed memory calls */
+	const struct report_region *regions;
+	size_t nregions;
+	const struct report_process *procs;
+	size_t nprocs;
+	const struct strtab *paths; /* region.path ids */
+	report_resolve_fn resolve;  /* NULL: frames [] and category "unknown" */
+	void *resolve_ctx;
+	bool verify; /* --verify was given */
+	size_t verify_checked;
+	const struct verify_mismatch *mismatches;
+	size_t nmismatches;
+	size_t dead_thread_stacks; /* thread-stack regions whose thread has exited */
+};
+
+struct report_options {
+	enum report_format format;
+	uint64_t min_size;  /* sites with fewer unmatched bytes are left out */
+	double min_age;	    /* regions younger than this (seconds) are left out */
+	bool all;	    /* list suppressed sites too */
+};
+
+/* Write the report; returns the number of unsuppressed regions reported (>= 0) or
+ * -errno on a write error. */
+long report_write(FILE *out, const struct report_data *d, const struct report_options *o);
+
+/* "200.0 KiB", "1.9 MiB", "512 B": binary units with one decimal. */
+int report_format_size(char *buf, size_t size, uint64_t bytes);
+
+#endif

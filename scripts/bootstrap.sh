@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# scripts/bootstrap.sh - install the Debian packages vmleak needs to build and
+# test, and only those that are missing. Idempotent; prints what it installs.
+set -euo pipefail
+
+PACKAGES=(
+	cmake gcc make libc6-dev pkg-config
+	libunwind-dev libdw-dev libelf-dev
+	check libsubunit-dev
+	python3 strace binutils procps
+)
+# extra packages a caller asks for (e.g. tests that need a server)
+PACKAGES+=("$@")
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "bootstrap: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	if ! command -v sudo >/dev/null 2>&1; then
+		echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	SUDO=(sudo)
+fi
+
+echo "bootstrap: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "bootstrap: done"
