@@ -56,6 +56,7 @@ struct report_ctx {
 	uint64_t cat_bytes[CAT_COUNT];
 	struct pid_total *pids; /* pids with unsuppressed regions, by pid */
 	size_t npids;
+	char *cwd; /* text: source paths are shown relative to it; may be NULL */
 };
 
 static const char *const category_names[CAT_COUNT] = {
@@ -929,8 +930,18 @@ static void text_site_sizes_times(FILE *f, const struct site *s)
 	fputs(")\n", f);
 }
 
+/* A source path relative to the working directory when it lies below it. */
+static const char *short_source_path(const char *file, const char *cwd)
+{
+	size_t n = cwd ? strlen(cwd) : 0;
+
+	if (n > 1 && strncmp(file, cwd, n) == 0 && file[n] == '/' && file[n + 1])
+		return file + n + 1;
+	return file;
+}
+
 /* "main (examples/x.c:27)", "__libc_start_main (libc.so.6)", "0x4011 (x+0x11)". */
-static void text_frame(FILE *f, const struct frame_info *fr)
+static void text_frame(FILE *f, const struct frame_info *fr, const char *cwd)
 {
 	const char *mod = fr->module ? base_name(fr->module) : NULL;
 
@@ -940,7 +951,7 @@ static void text_frame(FILE *f, const struct frame_info *fr)
 		fprintf(f, "0x%" PRIx64, fr->pc);
 	if (fr->file) {
 		fputs(" (", f);
-		text_str(f, fr->file);
+		text_str(f, short_source_path(fr->file, cwd));
 		if (fr->line > 0)
 			fprintf(f, ":%d", fr->line);
 		fputc(')', f);
@@ -966,10 +977,10 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 		return;
 	}
 	fputs("    at ", f);
-	text_frame(f, &s->frames[s->callsite]);
+	text_frame(f, &s->frames[s->callsite], c->cwd);
 	for (size_t i = s->callsite + 1; i < s->nframes; i++) {
 		fputs("    by ", f);
-		text_frame(f, &s->frames[i]);
+		text_frame(f, &s->frames[i], c->cwd);
 	}
 }
 
@@ -1044,6 +1055,7 @@ static void write_text(struct report_ctx *c)
 {
 	size_t num = 0;
 
+	c->cwd = getcwd(NULL, 0);
 	text_headline(c);
 	/* a clean run is one line unless --all asks for the suppressed sites */
 	if (!c->unsup_regions && !c->o->all)
@@ -1113,6 +1125,7 @@ static void free_ctx(struct report_ctx *c)
 	free(c->sites);
 	free(c->regs);
 	free(c->pids);
+	free(c->cwd);
 }
 
 long report_write(FILE *out, const struct report_data *d, const struct report_options *o)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,8 @@ struct fake_resolver {
 	bool no_frames[16];
 	bool weird_frames[16];
 	int calls[16];
+	const struct frame_info *custom; /* used for stack 9 */
+	size_t ncustom;
 };
 
 static int fake_resolve(void *ctx, uint32_t stack, const struct region *example,
@@ -50,6 +53,12 @@ static int fake_resolve(void *ctx, uint32_t stack, const struct region *example,
 	if (stack == 0 || fr->no_frames[stack]) {
 		out->frames = NULL;
 		out->nframes = 0;
+		out->callsite = 0;
+		return 0;
+	}
+	if (stack == 9) {
+		out->frames = fr->custom;
+		out->nframes = fr->ncustom;
 		out->callsite = 0;
 		return 0;
 	}
@@ -101,6 +110,8 @@ static void add_anon(uint64_t start, uint64_t len, uint32_t site, uint32_t time_
 
 static void setup(void)
 {
+	/* text shows source paths below the working directory relative to it */
+	ck_assert_int_eq(chdir("/"), 0);
 	nregs = 0;
 	memset(regs, 0, sizeof(regs));
 	memset(&resolver, 0, sizeof(resolver));
@@ -827,6 +838,56 @@ START_TEST(test_text_file_and_brk_sites)
 }
 END_TEST
 
+START_TEST(test_text_source_path_relative_to_cwd)
+{
+	char dir[] = "/tmp/check_report.XXXXXX";
+	char file[256], other[256];
+	struct frame_info frames[2] = {
+		{0x401000, "leak_here", 0x10, "/root/prog", file, 12},
+		{0x402000, "caller", 0x20, "/root/prog", other, 34},
+	};
+	char *out;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chdir(dir), 0);
+	snprintf(file, sizeof(file), "%s/src/leak.c", dir);
+	snprintf(other, sizeof(other), "%s-other/main.c", dir);
+	resolver.custom = frames;
+	resolver.ncustom = 2;
+	add_anon(0x10000, 4096, 9, 1);
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "    at leak_here (src/leak.c:12)\n"));
+	/* a sibling directory sharing the prefix is not below the cwd */
+	snprintf(other, sizeof(other), "    by caller (%s-other/main.c:34)\n", dir);
+	ck_assert_ptr_nonnull(strstr(out, other));
+	free(out);
+	/* JSON keeps the full path */
+	snprintf(file, sizeof(file), "%s/src/leak.c", dir);
+	snprintf(other, sizeof(other), "%s-other/main.c", dir);
+	out = run(REPORT_JSON, NULL);
+	ck_assert_ptr_nonnull(strstr(out, file));
+	free(out);
+	ck_assert_int_eq(chdir("/"), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+START_TEST(test_shm_flags)
+{
+	char *out;
+
+	add_region(5981, 0x10000, 65536, 1, MEM_SHMAT, REGION_SHM, PROT_READ, SHM_RDONLY, 1);
+	out = run(REPORT_JSON, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "\"syscall\": \"shmat\", \"kind\": \"shm\", "
+					  "\"prot\": \"r--\", \"flags\": [\"SHM_RDONLY\"]"));
+	free(out);
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "#1  64.0 KiB in 1 region  shmat shm r-- SHM_RDONLY  "
+					  "pid 5981\n"));
+	free(out);
+}
+END_TEST
+
 /* ---- folded ---- */
 
 START_TEST(test_folded_lines)
@@ -902,6 +963,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_text_clean_run_one_line);
 	tcase_add_test(tc, test_text_interim_header);
 	tcase_add_test(tc, test_text_file_and_brk_sites);
+	tcase_add_test(tc, test_text_source_path_relative_to_cwd);
+	tcase_add_test(tc, test_shm_flags);
 	tcase_add_test(tc, test_folded_lines);
 	tcase_add_test(tc, test_write_error_reported);
 	suite_add_tcase(s, tc);
