@@ -1,0 +1,190 @@
+/* report/stacks.c - interned backtraces (report/stacks.h): every distinct stack
+ * of PCs is stored once in one flat frame array and found again through an
+ * open-addressing hash table of ids. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/stacks.h"
+
+struct stack_entry {
+	size_t first;  /* index of frame 0 in t->frames */
+	uint32_t n;    /* frame count */
+	uint32_t hash; /* of the PCs */
+};
+
+struct stack_table {
+	struct stack_frame *frames; /* all stacks' frames, back to back */
+	size_t nframes, frames_cap;
+	struct stack_entry *entries; /* entries[id - 1] */
+	size_t nentries, entries_cap;
+	uint32_t *slots; /* hash slots: id, 0 = empty */
+	size_t nslots;	 /* power of two */
+};
+
+static uint32_t hash_pcs(const uint64_t *pcs, unsigned n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+
+	for (unsigned i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+struct stack_table *stacks_new(void)
+{
+	struct stack_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->nslots = 64;
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void stacks_free(struct stack_table *t)
+{
+	if (!t)
+		return;
+	free(t->frames);
+	free(t->entries);
+	free(t->slots);
+	free(t);
+}
+
+static bool entry_equals(const struct stack_table *t, const struct stack_entry *e,
+			 const uint64_t *pcs, unsigned n, uint32_t hash)
+{
+	if (e->hash != hash || e->n != n)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (t->frames[e->first + i].pc != pcs[i])
+			return false;
+	return true;
+}
+
+/* Slot index where id lives or where it would go (an empty slot). */
+static size_t find_slot(const struct stack_table *t, const uint64_t *pcs, unsigned n, uint32_t hash)
+{
+	size_t mask = t->nslots - 1;
+	size_t i = hash & mask;
+
+	while (t->slots[i]) {
+		if (entry_equals(t, &t->entries[t->slots[i] - 1], pcs, n, hash))
+			return i;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static int grow_slots(struct stack_table *t)
+{
+	size_t nslots = t->nslots * 2;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return -1;
+	for (size_t id = 1; id <= t->nentries; id++) {
+		size_t i = t->entries[id - 1].hash & (nslots - 1);
+
+		while (slots[i])
+			i = (i + 1) & (nslots - 1);
+		slots[i] = (uint32_t)id;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return 0;
+}
+
+static int reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*v, ncap * size);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = ncap;
+	return 0;
+}
+
+uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, bool *is_new)
+{
+	uint32_t hash;
+	size_t slot;
+	struct stack_entry *e;
+
+	if (is_new)
+		*is_new = false;
+	if (!t || n == 0 || t->nentries >= UINT32_MAX - 1)
+		return 0;
+	hash = hash_pcs(pcs, n);
+	slot = find_slot(t, pcs, n, hash);
+	if (t->slots[slot])
+		return t->slots[slot];
+	if ((t->nentries + 1) * 4 > t->nslots * 3) {
+		if (grow_slots(t))
+			return 0;
+		slot = find_slot(t, pcs, n, hash);
+	}
+	if (reserve((void **)&t->frames, &t->frames_cap, t->nframes + n, sizeof(*t->frames)) ||
+	    reserve((void **)&t->entries, &t->entries_cap, t->nentries + 1, sizeof(*t->entries)))
+		return 0;
+	e = &t->entries[t->nentries++];
+	e->first = t->nframes;
+	e->n = n;
+	e->hash = hash;
+	for (unsigned i = 0; i < n; i++)
+		t->frames[t->nframes + i] = (struct stack_frame){.pc = pcs[i]};
+	t->nframes += n;
+	t->slots[slot] = (uint32_t)t->nentries;
+	if (is_new)
+		*is_new = true;
+	return (uint32_t)t->nentries;
+}
+
+void stacks_set_module(struct stack_table *t, uint32_t id, unsigned frame, uint32_t module,
+		       uint64_t offset)
+{
+	struct stack_entry *e;
+
+	if (!t || id == 0 || id > t->nentries)
+		return;
+	e = &t->entries[id - 1];
+	if (frame >= e->n)
+		return;
+	t->frames[e->first + frame].module = module;
+	t->frames[e->first + frame].offset = offset;
+}
+
+unsigned stacks_get(const struct stack_table *t, uint32_t id, const struct stack_frame **frames)
+{
+	const struct stack_entry *e;
+
+	if (!t || id == 0 || id > t->nentries) {
+		if (frames)
+			*frames = NULL;
+		return 0;
+	}
+	e = &t->entries[id - 1];
+	if (frames)
+		*frames = &t->frames[e->first];
+	return e->n;
+}
+
+size_t stacks_count(const struct stack_table *t)
+{
+	return t ? t->nentries : 0;
+}
