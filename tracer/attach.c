@@ -1,0 +1,212 @@
+/* tracer/attach.c - attach to running processes (PTRACE_SEIZE every thread,
+ * re-scanning /proc/PID/task until a pass finds nothing new), and detach from
+ * every task so that each carries on exactly as if it had never been traced. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tracer/procfs.h"
+#include "tracer/tracer.h"
+
+static void attach_error(pid_t pid, int err, char *buf, size_t len)
+{
+	if (err == ESRCH) {
+		snprintf(buf, len, "vmleak: attach to pid %d: no such process", pid);
+	} else if (err == EPERM) {
+		pid_t tracer = procfs_tracer(pid);
+		if (tracer > 0)
+			snprintf(buf, len,
+				 "vmleak: attach to pid %d: operation not permitted (already traced by pid %d)",
+				 pid, tracer);
+		else
+			snprintf(buf, len,
+				 "vmleak: attach to pid %d: operation not permitted (no ptrace permission)",
+				 pid);
+	} else {
+		snprintf(buf, len, "vmleak: attach to pid %d: %s", pid, strerror(err));
+	}
+}
+
+static int check_target(pid_t pid, char *err, size_t errlen)
+{
+	char path[64], c;
+
+	if (pid == getpid()) {
+		snprintf(err, errlen, "vmleak: attach to pid %d: that is vmleak itself", pid);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (access(path, F_OK)) {
+		attach_error(pid, ESRCH, err, errlen);
+		return -1;
+	}
+	if (procfs_tgid(pid) != pid) {
+		pid_t tgid = procfs_tgid(pid);
+		if (tgid <= 0) {
+			attach_error(pid, ESRCH, err, errlen);
+			return -1;
+		}
+	}
+	c = procfs_state(pid);
+	if (c == 'Z' || c == 'X') {
+		snprintf(err, errlen, "vmleak: attach to pid %d: it is a zombie", pid);
+		return -1;
+	}
+	char *exe = procfs_exe(pid);
+	if (!exe && procfs_state(pid) && access(path, R_OK) == 0) {
+		/* kernel threads have no exe and cannot be traced */
+		char stat_path[64];
+		snprintf(stat_path, sizeof(stat_path), "/proc/%d/maps", pid);
+		FILE *f = fopen(stat_path, "re");
+		int ch = f ? fgetc(f) : EOF;
+		if (f)
+			fclose(f);
+		if (ch == EOF && errno != EACCES) {
+			snprintf(err, errlen, "vmleak: attach to pid %d: it is a kernel thread", pid);
+			return -1;
+		}
+	}
+	free(exe);
+	return 0;
+}
+
+/* Seize every thread of pid not seized yet; returns how many were added or -errno. */
+static int seize_threads(struct tracer *t, pid_t pid, struct addr_space *as)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int added = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+		if (tid <= 0 || task_find(t, tid))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tid, 0, tracer_options(t))) {
+			int e = errno;
+			if (e == ESRCH)
+				continue; /* the thread exited */
+			closedir(d);
+			return -e;
+		}
+		struct task *tk = task_add(t, tid, pid);
+		if (!tk)
+			continue;
+		tk->as = as;
+		space_use(as);
+		tk->have_initial_stop = true;
+		tk->state = TASK_RUNNING;
+		ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+		added++;
+	}
+	closedir(d);
+	return added;
+}
+
+static bool any_running(struct tracer *t)
+{
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+			if (tk->state == TASK_RUNNING)
+				return true;
+	return false;
+}
+
+/* With t->stopping set, stops are recorded but tasks are left stopped. */
+static void collect_stops(struct tracer *t)
+{
+	int status;
+
+	while (t->ntasks && any_running(t)) {
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		tracer_handle_status(t, pid, status);
+	}
+}
+
+static void resume_all(struct tracer *t)
+{
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+			if (tk->state == TASK_STOPPED && tk->as)
+				task_resume(t, tk, tk->stop_sig);
+}
+
+int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (check_target(pids[i], err, errlen))
+			return -1;
+	t->stopping = true; /* hold every stop until all are seized and seeded */
+	for (size_t i = 0; i < n; i++) {
+		struct addr_space *as = space_new(t, pids[i], NULL);
+		if (!as) {
+			snprintf(err, errlen, "vmleak: out of memory");
+			return -1;
+		}
+		int added, total = 0;
+		do {
+			added = seize_threads(t, pids[i], as);
+			if (added < 0) {
+				attach_error(pids[i], -added, err, errlen);
+				return -1;
+			}
+			total += added;
+		} while (added > 0);
+		if (!total) {
+			attach_error(pids[i], ESRCH, err, errlen);
+			return -1;
+		}
+		proc_remember(t, pids[i]);
+	}
+	collect_stops(t);
+	/* every thread is stopped: what is mapped now was there before us */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		procfs_seed_ledger(as->pid, as->ledger);
+	t->stopping = false;
+	resume_all(t);
+	return 0;
+}
+
+static void interrupt_all(struct tracer *t)
+{
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+			if (tk->state == TASK_RUNNING || tk->state == TASK_LISTENING) {
+				tk->state = TASK_RUNNING;
+				ptrace(PTRACE_INTERRUPT, tk->tid, 0, 0);
+			}
+}
+
+void tracer_detach_all(struct tracer *t)
+{
+	t->stopping = true;
+	interrupt_all(t);
+	collect_stops(t);
+	/* snapshot while every task is stopped (the maps can be verified) */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (as->users > 0)
+			space_snapshot(t, as, true);
+	for (size_t i = 0; i < t->hsize; i++) {
+		struct task *tk = t->htab[i];
+		while (tk) {
+			struct task *next = tk->hnext;
+			ptrace(PTRACE_DETACH, tk->tid, 0, tk->stop_sig);
+			tk = next;
+		}
+	}
+}

@@ -1,0 +1,344 @@
+/* tracer/loop.c - the ptrace wait loop: classifies every stop (syscall, seccomp,
+ * clone/fork/vfork/exec/exit events, group-stops, signal delivery) and keeps the
+ * task and address-space tables in step with the kernel's. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/kcmp.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tracer/procfs.h"
+#include "tracer/signals.h"
+#include "tracer/tracer.h"
+
+#ifndef CLONE_VM
+#define CLONE_VM 0x00000100
+#endif
+#ifndef CLONE_VFORK
+#define CLONE_VFORK 0x00004000
+#endif
+#ifndef CLONE_THREAD
+#define CLONE_THREAD 0x00010000
+#endif
+
+unsigned long tracer_options(const struct tracer *t)
+{
+	unsigned long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+
+	if (t->seccomp)
+		o |= PTRACE_O_TRACESECCOMP;
+	return o;
+}
+
+/* Restart a stopped task. In seccomp mode only a task inside a memory call needs
+ * its exit stop (PTRACE_SYSCALL); everything else runs with PTRACE_CONT. */
+int task_resume(struct tracer *t, struct task *tk, int sig)
+{
+	int req = PTRACE_SYSCALL;
+
+	if (t->stopping) {
+		tk->stop_sig = sig; /* the detach will deliver it */
+		return 0;
+	}
+	if (t->seccomp && !tk->in_call)
+		req = PTRACE_CONT;
+	tk->state = TASK_RUNNING;
+	tk->stop_sig = 0;
+	if (ptrace(req, tk->tid, 0, sig) && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+static void task_leave_space(struct tracer *t, struct task *tk, bool report)
+{
+	struct addr_space *as = tk->as;
+
+	if (!as)
+		return;
+	if (!tk->exit_stopped)
+		as->live_users--;
+	tk->as = NULL;
+	space_release(t, as, report);
+}
+
+/* 0: the two tasks share an mm; 1: they do not; -1: the kernel cannot say. */
+static int share_mm(pid_t a, pid_t b)
+{
+	long r = syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0);
+
+	if (r < 0)
+		return -1;
+	return r == 0 ? 0 : 1;
+}
+
+static void maybe_start_child(struct tracer *t, struct task *child)
+{
+	if (child->as && child->have_initial_stop && child->state == TASK_STOPPED)
+		task_resume(t, child, 0);
+}
+
+static void handle_new_child(struct tracer *t, struct task *parent, int event)
+{
+	unsigned long msg = 0;
+	uint64_t flags;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) || !msg)
+		return;
+	pid_t tid = (pid_t)msg;
+	if (parent->clone_flags_known)
+		flags = parent->clone_flags;
+	else if (event == PTRACE_EVENT_CLONE)
+		flags = CLONE_VM | CLONE_THREAD;
+	else if (event == PTRACE_EVENT_VFORK)
+		flags = CLONE_VM | CLONE_VFORK;
+	else
+		flags = 0;
+	parent->clone_flags_known = false;
+
+	struct task *child = task_find(t, tid);
+	if (!child) {
+		child = task_add(t, tid, tid);
+		if (!child)
+			return;
+		child->state = TASK_RUNNING; /* its initial stop is on the way */
+	}
+	if (child->as)
+		return; /* already linked */
+	pid_t tgid = (flags & CLONE_THREAD) ? parent->tgid : procfs_tgid(tid);
+	child->tgid = tgid > 0 ? tgid : tid;
+	tid_remember(t, tid, child->tgid);
+
+	int shared = share_mm(parent->tid, tid);
+	if (shared < 0)
+		shared = (flags & CLONE_VM) ? 0 : 1;
+	if (shared == 0 && parent->as) {
+		child->as = parent->as;
+	} else if (parent->as) {
+		struct ledger *copy = ledger_copy(parent->as->ledger);
+		child->as = space_new(t, tid, copy);
+		if (child->as && !t->opt->follow_forks)
+			child->as->ignored = true;
+	}
+	if (child->as)
+		space_use(child->as);
+	if (child->tgid == tid && !(child->as && child->as->ignored))
+		proc_remember(t, tid);
+	if (child->as && child->as->ignored && !t->seccomp) {
+		/* --no-follow-forks in attach mode: let it go at its first stop */
+		child->detach_at_stop = true;
+	}
+	maybe_start_child(t, child);
+}
+
+void tracer_on_exec(struct tracer *t, struct task *tk)
+{
+	unsigned long old = 0;
+
+	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &old) == 0 && old && (pid_t)old != tk->tid) {
+		/* a non-leader thread exec'd and took over the leader's pid */
+		struct task *o = task_find(t, (pid_t)old);
+		if (o) {
+			task_leave_space(t, o, false);
+			task_remove(t, o);
+		}
+	}
+	bool ignored = tk->as && tk->as->ignored;
+	task_leave_space(t, tk, false);
+	mem_abandon(t, tk);
+	tk->exit_stopped = false;
+	tk->tgid = tk->tid;
+	tid_remember(t, tk->tid, tk->tid);
+	tk->as = space_new(t, tk->tid, NULL);
+	if (!tk->as)
+		return;
+	tk->as->ignored = ignored;
+	space_use(tk->as);
+	procfs_seed_ledger(tk->tid, tk->as->ledger);
+	if (!ignored)
+		proc_remember(t, tk->tid);
+}
+
+static void handle_exit_event(struct tracer *t, struct task *tk)
+{
+	struct addr_space *as = tk->as;
+
+	if (tk->exit_stopped || !as)
+		return;
+	tk->exit_stopped = true;
+	if (--as->live_users == 0) {
+		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
+		space_snapshot(t, as, true);
+	}
+}
+
+static void handle_death(struct tracer *t, pid_t pid, int status)
+{
+	struct task *tk = task_find(t, pid);
+
+	if (pid == t->child) {
+		t->child_exited = true;
+		t->child_status = status;
+	}
+	if (!tk)
+		return;
+	mem_abandon(t, tk);
+	task_leave_space(t, tk, true);
+	task_remove(t, tk);
+}
+
+static void handle_syscall_stop(struct tracer *t, struct task *tk)
+{
+	struct __ptrace_syscall_info si;
+
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, tk->tid, sizeof(si), &si) <= 0)
+		goto resume;
+	if (si.op == PTRACE_SYSCALL_INFO_ENTRY || si.op == PTRACE_SYSCALL_INFO_SECCOMP) {
+		if (tk->in_call) /* a syscall-entry after a seccomp stop: record once */
+			goto resume;
+		mem_entry(t, tk, si.arch, si.entry.nr, si.entry.args);
+	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
+		mem_exit(t, tk, si.exit.rval, si.exit.is_error);
+	}
+resume:
+	task_resume(t, tk, 0);
+}
+
+static bool is_group_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static void handle_event_stop(struct tracer *t, struct task *tk, int sig)
+{
+	if (is_group_stop_sig(sig)) {
+		/* group-stop: stay stopped, but let SIGCONT be noticed */
+		tk->group_stopped = true;
+		if (t->stopping)
+			return;
+		tk->state = TASK_LISTENING;
+		if (ptrace(PTRACE_LISTEN, tk->tid, 0, 0) && errno != ESRCH)
+			task_resume(t, tk, 0);
+		return;
+	}
+	tk->group_stopped = false;
+	if (!tk->have_initial_stop) {
+		tk->have_initial_stop = true;
+		if (tk->detach_at_stop) {
+			ptrace(PTRACE_DETACH, tk->tid, 0, 0);
+			task_leave_space(t, tk, false);
+			task_remove(t, tk);
+			return;
+		}
+		if (!tk->as)
+			return; /* wait for the parent's clone event */
+	}
+	task_resume(t, tk, 0);
+}
+
+/* A stop from a tid we do not know: a new child whose parent's event is late. */
+static struct task *adopt_unknown(struct tracer *t, pid_t pid)
+{
+	pid_t tgid = procfs_tgid(pid);
+	struct task *tk = task_add(t, pid, tgid > 0 ? tgid : pid);
+
+	if (tk)
+		tk->state = TASK_STOPPED;
+	return tk;
+}
+
+void tracer_handle_status(struct tracer *t, pid_t pid, int status)
+{
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		handle_death(t, pid, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	struct task *tk = task_find(t, pid);
+	if (!tk) {
+		tk = adopt_unknown(t, pid);
+		if (!tk)
+			return;
+		/* its first stop is this one; it runs once the parent's event links it */
+		tk->have_initial_stop = true;
+		return;
+	}
+	tk->state = TASK_STOPPED;
+	int sig = WSTOPSIG(status);
+	unsigned ev = (unsigned)status >> 16;
+
+	if (sig == (SIGTRAP | 0x80)) {
+		handle_syscall_stop(t, tk);
+		return;
+	}
+	switch (ev) {
+	case PTRACE_EVENT_STOP:
+		handle_event_stop(t, tk, sig);
+		return;
+	case PTRACE_EVENT_SECCOMP:
+		handle_syscall_stop(t, tk);
+		return;
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+		handle_new_child(t, tk, ev);
+		task_resume(t, tk, 0);
+		return;
+	case PTRACE_EVENT_EXEC:
+		tracer_on_exec(t, tk);
+		task_resume(t, tk, 0);
+		return;
+	case PTRACE_EVENT_EXIT:
+		handle_exit_event(t, tk);
+		task_resume(t, tk, 0);
+		return;
+	case 0:
+		/* signal-delivery-stop: deliver it as if we were not here */
+		task_resume(t, tk, sig);
+		return;
+	default:
+		task_resume(t, tk, 0);
+		return;
+	}
+}
+
+static void on_tick(struct tracer *t)
+{
+	int what = signals_take();
+
+	if (what & SIGNALS_STOP)
+		t->stop_requested = true;
+	if (what & SIGNALS_REPORT)
+		tracer_write_report(t, false);
+	if (what & SIGNALS_INTERVAL)
+		tracer_write_report(t, false);
+	if (what & SIGNALS_TICK)
+		status_update(t, false);
+}
+
+int tracer_loop(struct tracer *t)
+{
+	int status;
+
+	while (t->ntasks > 0) {
+		on_tick(t);
+		if (t->stop_requested && !t->launch)
+			break;
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD)
+				break;
+			return -errno;
+		}
+		tracer_handle_status(t, pid, status);
+	}
+	return 0;
+}

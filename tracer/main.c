@@ -1,0 +1,117 @@
+/* tracer/main.c - vmleak's entry point: parse the command line, open the
+ * outputs, launch or attach, run the trace loop, write the report, and pick the
+ * exit status that ../shared/interface.md specifies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report/rules.h"
+#include "tracer/cli.h"
+#include "tracer/signals.h"
+#include "tracer/tracer.h"
+
+static FILE *open_output(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "vmleak: cannot write %s '%s': Is a directory", what, path);
+		return NULL;
+	}
+	f = fopen(path, "we");
+	if (!f) {
+		snprintf(err, errlen, "vmleak: cannot write %s '%s': %s", what, path,
+			 strerror(errno));
+		return NULL;
+	}
+	return f;
+}
+
+static int program_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
+{
+	if (opt->command) {
+		t->launch = true;
+		t->seccomp = true;
+		if (tracer_launch(t, opt->command, err, errlen))
+			return -1;
+	} else if (tracer_attach(t, opt->pids, opt->npids, err, errlen)) {
+		return -1;
+	}
+	signals_install(t->launch, t->child, opt->duration, opt->interval);
+	if (tracer_loop(t) < 0) {
+		snprintf(err, errlen, "vmleak: waitpid: %s", strerror(errno));
+		return -1;
+	}
+	if (!t->launch)
+		tracer_detach_all(t);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[1024] = "";
+	struct options opt;
+	struct tracer t;
+	int rc = 1;
+
+	switch (cli_parse(argc, argv, &opt, err, sizeof(err))) {
+	case CLI_EXIT:
+		cli_free(&opt);
+		return 0;
+	case CLI_ERROR:
+		fprintf(stderr, "%s\n", err);
+		cli_free(&opt);
+		return 1;
+	case CLI_OK:
+		break;
+	}
+	if (tracer_init(&t, &opt)) {
+		fprintf(stderr, "vmleak: out of memory\n");
+		goto out;
+	}
+	t.out = stderr;
+	if (opt.output && !(t.out = open_output(opt.output, "the report to", err, sizeof(err))))
+		goto fail;
+	if (opt.log && !(t.log = open_output(opt.log, "the log to", err, sizeof(err))))
+		goto fail;
+	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
+		goto fail;
+	unsetenv("DEBUGINFOD_URLS");
+	if (run(&t, &opt, err, sizeof(err)))
+		goto fail;
+
+	long leaks = tracer_write_report(&t, true);
+	if (leaks < 0)
+		fprintf(stderr, "vmleak: writing the report: %s\n", strerror((int)-leaks));
+	rc = t.launch && t.child_exited ? program_status(t.child_status) : 0;
+	if (opt.error_exitcode > 0 && leaks > 0)
+		rc = opt.error_exitcode;
+	goto out;
+fail:
+	fprintf(stderr, "%s\n", err);
+	rc = 1;
+out:
+	if (t.out && t.out != stderr)
+		fclose(t.out);
+	if (t.log)
+		fclose(t.log);
+	if (t.rules)
+		rules_free(t.rules);
+	tracer_destroy(&t);
+	cli_free(&opt);
+	return rc;
+}

@@ -1,0 +1,301 @@
+/* tracer/memtrack.c - applies memory syscalls to the ledgers. Removals (munmap,
+ * shmdt, a moving mremap's old range) happen at the entry (or seccomp) stop and
+ * are put back if the call fails; creations happen at the exit stop with the
+ * returned address, so a thread whose mmap reuses addresses another thread just
+ * freed is never erased. Also writes --log lines and takes backtraces. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/shm.h>
+#include <sys/uio.h>
+
+#include "decoder/format.h"
+#include "tracer/procfs.h"
+#include "tracer/tracer.h"
+#include "tracer/unwind.h"
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef MAP_HUGE_MASK
+#define MAP_HUGE_MASK 0x3f
+#endif
+
+/* mem_reader_fn over a stopped tracee: process_vm_readv, PEEKDATA fallback. */
+static int read_tracee(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct task *tk = ctx;
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+
+	if (process_vm_readv(tk->tid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return 0;
+	for (size_t off = 0; off < len; off += sizeof(long)) {
+		errno = 0;
+		long word = ptrace(PTRACE_PEEKDATA, tk->tid, (void *)(uintptr_t)(addr + off), 0);
+		if (errno)
+			return -errno;
+		size_t n = len - off < sizeof(long) ? len - off : sizeof(long);
+		memcpy((char *)buf + off, &word, n);
+	}
+	return 0;
+}
+
+static bool recording(const struct task *tk)
+{
+	return tk->as && !tk->as->ignored;
+}
+
+void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
+	       const uint64_t args[6])
+{
+	struct mem_call *c = &tk->call;
+
+	tk->in_call = false;
+	region_vec_reset(&tk->pending);
+	if (decode_entry(arch, nr, args, read_tracee, tk, c) || c->op == MEM_NONE)
+		return;
+	switch (c->op) {
+	case MEM_CLONE:
+		tk->clone_flags = c->clone_flags;
+		tk->clone_flags_known = true;
+		return;
+	case MEM_EXEC:
+		return;
+	case MEM_MUNMAP:
+		if (recording(tk))
+			ledger_take(tk->as->ledger, c->addr, c->len, &tk->pending);
+		break;
+	case MEM_SHMDT:
+		if (recording(tk))
+			ledger_take_shm(tk->as->ledger, c->addr, &tk->pending);
+		break;
+	case MEM_MREMAP:
+		if (recording(tk) && c->len)
+			ledger_take(tk->as->ledger, c->addr, c->len, &tk->pending);
+		break;
+	default:
+		break;
+	}
+	(void)t;
+	tk->in_call = true;
+}
+
+void mem_abandon(struct tracer *t, struct task *tk)
+{
+	(void)t;
+	tk->in_call = false;
+	region_vec_reset(&tk->pending);
+}
+
+static uint64_t map_length(const struct mem_call *c)
+{
+	uint64_t page = LEDGER_PAGE_SIZE;
+
+	if (c->op == MEM_MMAP && (c->flags & MAP_HUGETLB)) {
+		unsigned shift = (c->flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+		page = shift ? 1ULL << shift : 2ULL << 20;
+	}
+	return (c->len + page - 1) & ~(page - 1);
+}
+
+static uint32_t capture_site(struct tracer *t, struct task *tk)
+{
+	uint64_t pcs[CLI_MAX_DEPTH];
+	unsigned depth = t->opt->depth;
+	bool is_new = false;
+
+	if (!depth || tk->call.arch != VM_ARCH_X86_64)
+		return 0;
+	if (depth > CLI_MAX_DEPTH)
+		depth = CLI_MAX_DEPTH;
+	if (!tk->as->uw)
+		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tgid, t->paths);
+	if (!tk->as->uw)
+		return 0;
+	unsigned n = unwinder_capture(tk->as->uw, tk->tid, pcs, depth);
+	uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
+	if (id && is_new)
+		unwinder_describe(tk->as->uw, t->stacks, id);
+	return id;
+}
+
+static void notify_unmap(struct task *tk, uint64_t start, uint64_t len)
+{
+	if (tk->as->uw && len)
+		unwinder_mapping_changed(tk->as->uw, start, start + len, false);
+}
+
+static struct region proto_region(struct tracer *t, struct task *tk)
+{
+	const struct mem_call *c = &tk->call;
+	struct region r = {
+		.tid = tk->tid,
+		.op = c->op,
+		.time_ms = tracer_time_ms(t),
+		.origin = REGION_TRACED,
+	};
+
+	switch (c->op) {
+	case MEM_MMAP:
+		r.prot = c->prot;
+		r.flags = c->flags;
+		r.kind = (c->flags & MAP_ANONYMOUS) ? REGION_ANON : REGION_FILE;
+		break;
+	case MEM_MREMAP:
+		r.prot = PROT_READ | PROT_WRITE;
+		r.flags = c->flags;
+		break;
+	case MEM_BRK:
+		r.prot = PROT_READ | PROT_WRITE;
+		r.kind = REGION_BRK;
+		break;
+	case MEM_SHMAT:
+		r.prot = (c->flags & SHM_RDONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
+		if (c->flags & SHM_EXEC)
+			r.prot |= PROT_EXEC;
+		r.flags = c->flags;
+		r.kind = REGION_SHM;
+		break;
+	default:
+		break;
+	}
+	return r;
+}
+
+static uint32_t file_path(struct tracer *t, struct task *tk, int fd)
+{
+	char buf[PATH_MAX];
+
+	if (fd < 0 || procfs_fd_path(tk->tid, fd, buf, sizeof(buf)))
+		return 0;
+	return strtab_intern(t->paths, buf);
+}
+
+static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
+{
+	const struct mem_call *c = &tk->call;
+	struct region r = proto_region(t, tk);
+
+	r.start = addr;
+	r.end = addr + map_length(c);
+	if (r.kind == REGION_FILE)
+		r.path = file_path(t, tk, (int)c->fd);
+	r.site = capture_site(t, tk);
+	ledger_insert(tk->as->ledger, &r);
+	if ((c->prot & PROT_EXEC) && r.kind == REGION_FILE && tk->as->uw)
+		unwinder_mapping_changed(tk->as->uw, r.start, r.end, true);
+}
+
+static uint64_t shm_size(struct task *tk, int64_t shmid, uint64_t addr)
+{
+	struct shmid_ds ds;
+	struct maps_entry *e = NULL;
+	uint64_t size = 0;
+
+	if (shmctl((int)shmid, IPC_STAT, &ds) == 0)
+		return LEDGER_PAGE_ALIGN((uint64_t)ds.shm_segsz);
+	long n = procfs_maps(tk->tid, &e);
+	for (long i = 0; i < n; i++)
+		if (e[i].start == addr)
+			size = e[i].end - e[i].start;
+	free(e);
+	return size;
+}
+
+static void apply_success(struct tracer *t, struct task *tk, const struct mem_result *res)
+{
+	const struct mem_call *c = &tk->call;
+	struct region r;
+
+	switch (c->op) {
+	case MEM_MMAP:
+		apply_mmap(t, tk, res->value);
+		break;
+	case MEM_MUNMAP:
+		notify_unmap(tk, c->addr, c->len);
+		break;
+	case MEM_SHMDT:
+		break;
+	case MEM_MREMAP:
+		r = proto_region(t, tk);
+		if (tk->pending.n) {
+			r.prot = tk->pending.v[0].prot;
+			r.kind = tk->pending.v[0].kind;
+			r.path = tk->pending.v[0].path;
+		}
+		if (c->new_len > c->len)
+			r.site = capture_site(t, tk);
+		ledger_mremap_finish(tk->as->ledger, &tk->pending, c->addr, c->len, res->value,
+				     c->new_len, (unsigned)c->flags, &r);
+		notify_unmap(tk, c->addr, c->len);
+		break;
+	case MEM_BRK:
+		r = proto_region(t, tk);
+		if (res->value > ledger_brk_current(tk->as->ledger) &&
+		    ledger_brk_start(tk->as->ledger))
+			r.site = capture_site(t, tk);
+		ledger_brk(tk->as->ledger, res->value, &r);
+		break;
+	case MEM_SHMAT:
+		r = proto_region(t, tk);
+		r.start = res->value;
+		r.end = res->value + shm_size(tk, c->shmid, res->value);
+		r.site = capture_site(t, tk);
+		if (r.end > r.start)
+			ledger_insert(tk->as->ledger, &r);
+		break;
+	default:
+		break;
+	}
+}
+
+static void log_call(struct tracer *t, struct task *tk, const struct mem_result *res)
+{
+	char line[1024];
+
+	if (!t->log)
+		return;
+	format_call(line, sizeof(line), &tk->call, res);
+	fprintf(t->log, "%d %s\n", tk->tid, line);
+}
+
+void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error)
+{
+	struct mem_result res;
+
+	if (!tk->in_call)
+		return;
+	tk->in_call = false;
+	if (decode_is_restart(rval, is_error)) {
+		/* it will be restarted and seen again at a fresh entry */
+		if (recording(tk))
+			ledger_put_back(tk->as->ledger, &tk->pending);
+		region_vec_reset(&tk->pending);
+		return;
+	}
+	if (decode_exit(&tk->call, rval, is_error, read_tracee, tk, &res)) {
+		res.is_error = is_error;
+		res.err = is_error ? (int)-rval : 0;
+		res.value = (uint64_t)rval;
+	}
+	if (tk->as && tk->as->ignored) {
+		region_vec_reset(&tk->pending);
+		return;
+	}
+	log_call(t, tk, &res);
+	if (res.is_error) {
+		t->failed++;
+		if (recording(tk))
+			ledger_put_back(tk->as->ledger, &tk->pending);
+	} else {
+		t->events[tk->call.op]++;
+		if (recording(tk))
+			apply_success(t, tk, &res);
+	}
+	region_vec_reset(&tk->pending);
+}

@@ -1,0 +1,192 @@
+/* tracer/output.c - turns the tracer's state into a report (final or interim),
+ * wires in symbolization and the blame rules, and draws the live status line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report/report.h"
+#include "report/rules.h"
+#include "report/symbolize.h"
+#include "tracer/tracer.h"
+
+struct live_ctx {
+	struct tracer *t;
+	struct report_region *v;
+	size_t n, cap;
+};
+
+static int push_region(struct live_ctx *c, const struct region *r, int32_t pid)
+{
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct report_region *nv = realloc(c->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = ncap;
+	}
+	c->v[c->n].r = *r;
+	c->v[c->n].pid = pid;
+	c->n++;
+	return 0;
+}
+
+static int add_live(const struct region *r, void *arg)
+{
+	struct live_ctx *c = arg;
+
+	if (r->origin == REGION_PREEXISTING)
+		return 0;
+	return push_region(c, r, tid_lookup(c->t, r->tid));
+}
+
+/* The finished spaces' regions plus those of every space still alive. */
+static int gather_regions(struct tracer *t, struct live_ctx *c)
+{
+	c->t = t;
+	for (size_t i = 0; i < t->ndone; i++)
+		if (push_region(c, &t->done[i].r, t->done[i].pid))
+			return -ENOMEM;
+	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
+		if (as->snapshotted || as->ignored || as->users <= 0)
+			continue;
+		if (ledger_foreach(as->ledger, add_live, c))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The blame rules and --suppressions files; NULL with err set on a bad file. */
+struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen)
+{
+	char why[512];
+	struct rules *r = rules_load(NULL, why, sizeof(why));
+
+	if (!r) {
+		snprintf(err, errlen, "vmleak: rules: %s", why);
+		return NULL;
+	}
+	for (size_t i = 0; i < opt->nsuppressions; i++) {
+		if (rules_add_file(r, opt->suppressions[i], true, why, sizeof(why))) {
+			snprintf(err, errlen, "vmleak: suppressions: %s", why);
+			rules_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+static int32_t launched_pid(const struct tracer *t)
+{
+	return t->child;
+}
+
+long tracer_write_report(struct tracer *t, bool final)
+{
+	struct live_ctx c = {0};
+	struct report_data d;
+	struct report_options o = {
+		.format = t->opt->format,
+		.min_size = t->opt->min_size,
+		.min_age = t->opt->min_age,
+		.all = t->opt->all,
+	};
+	struct symbolizer *sym = NULL;
+	int32_t child = launched_pid(t);
+	long ret;
+
+	status_clear(t);
+	if (gather_regions(t, &c)) {
+		free(c.v);
+		return -ENOMEM;
+	}
+	memset(&d, 0, sizeof(d));
+	d.mode = t->launch ? "launch" : "attach";
+	d.command = t->launch ? t->opt->command : NULL;
+	d.pids = t->launch ? &child : t->opt->pids;
+	d.npids = t->launch ? 1 : t->opt->npids;
+	d.duration_s = now_seconds() - t->start;
+	d.final = final;
+	if (t->launch && t->child_exited) {
+		d.has_exit = true;
+		d.exit_pid = t->child;
+		if (WIFSIGNALED(t->child_status))
+			d.exit_signal = WTERMSIG(t->child_status);
+		else
+			d.exit_code = WEXITSTATUS(t->child_status);
+	}
+	memcpy(d.events, t->events, sizeof(d.events));
+	d.failed = t->failed;
+	d.regions = c.v;
+	d.nregions = c.n;
+	d.procs = t->procs;
+	d.nprocs = t->nprocs;
+	d.paths = t->paths;
+	d.verify = t->opt->verify && final;
+	d.verify_checked = t->verify_checked;
+	d.mismatches = t->mismatches;
+	d.nmismatches = t->nmismatches;
+	if (t->opt->depth > 0) {
+		sym = symbolizer_new(t->stacks, t->paths, t->rules);
+		if (sym) {
+			d.resolve = symbolizer_resolve;
+			d.resolve_ctx = sym;
+		}
+	}
+	ret = report_write(t->out, &d, &o);
+	fflush(t->out);
+	t->reports_written++;
+	if (sym)
+		symbolizer_free(sym);
+	free(c.v);
+	return ret;
+}
+
+static bool status_enabled(const struct tracer *t)
+{
+	return !t->opt->quiet && isatty(STDERR_FILENO);
+}
+
+static double last_status;
+static bool status_shown;
+
+void status_update(struct tracer *t, bool force)
+{
+	char line[256], size[32];
+	uint64_t regions = 0, bytes = 0, events = 0;
+	size_t procs = 0;
+	double now = now_seconds();
+
+	if (!status_enabled(t) || (!force && now - last_status < 0.25))
+		return;
+	last_status = now;
+	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
+		if (as->ignored || as->users <= 0)
+			continue;
+		procs++;
+		regions += ledger_count(as->ledger);
+		bytes += ledger_bytes(as->ledger);
+	}
+	for (int i = 0; i < MEM_OP_COUNT; i++)
+		events += t->events[i];
+	report_format_size(size, sizeof(size), bytes);
+	int n = snprintf(line, sizeof(line),
+			 "\rvmleak: %.1f s, %zu address spaces, %llu events, %llu live regions (%s)\033[K",
+			 now - t->start, procs, (unsigned long long)events,
+			 (unsigned long long)regions, size);
+	if (n > 0 && write(STDERR_FILENO, line, n) > 0)
+		status_shown = true;
+}
+
+void status_clear(struct tracer *t)
+{
+	(void)t;
+	if (status_shown) {
+		ssize_t unused = write(STDERR_FILENO, "\r\033[K", 4);
+		(void)unused;
+		status_shown = false;
+	}
+}

@@ -1,0 +1,140 @@
+/* tracer/tracer.h - the tracer's state: tasks (threads), the address spaces
+ * they share, and the session that owns them. One thread does all ptrace work. */
+#ifndef VMLEAK_TRACER_TRACER_H
+#define VMLEAK_TRACER_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "decoder/ledger.h"
+#include "decoder/strtab.h"
+#include "decoder/syscall.h"
+#include "report/report.h"
+#include "report/stacks.h"
+#include "tracer/cli.h"
+
+struct unwinder;
+struct rules;
+
+/* One address space (mm): threads and CLONE_VM children share it. */
+struct addr_space {
+	struct ledger *ledger;
+	struct unwinder *uw; /* created on the first backtrace */
+	int users;	     /* tasks that use it and have not died */
+	int live_users;	     /* users that have not reached their exit stop */
+	pid_t pid;	     /* a process using it, for /proc reads */
+	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
+	bool snapshotted;    /* its unmatched regions went to the report already */
+	struct addr_space *next_all;
+};
+
+enum task_state {
+	TASK_RUNNING = 0, /* resumed by us, no stop reported yet */
+	TASK_STOPPED,	  /* in a ptrace-stop that we have not restarted */
+	TASK_LISTENING,	  /* group-stopped, resumed with PTRACE_LISTEN */
+};
+
+struct task {
+	pid_t tid;
+	pid_t tgid;
+	struct addr_space *as; /* NULL while waiting for the parent's clone event */
+	enum task_state state;
+	bool have_initial_stop; /* auto-attached child: its first stop arrived */
+	bool exit_stopped;	/* PTRACE_EVENT_EXIT seen */
+	bool in_call;		/* call is a decoded entry waiting for its exit stop */
+	uint64_t clone_flags;	/* flags of the last clone-family entry (fallback for kcmp) */
+	bool clone_flags_known;
+	struct mem_call call;
+	struct region_vec pending; /* removed at entry, put back if the call fails */
+	int stop_sig;		   /* signal of the signal-delivery-stop we hold, for detach */
+	bool group_stopped;	   /* last stop was a group-stop */
+	bool detach_at_stop;	   /* --no-follow-forks child in attach mode */
+	struct task *hnext;	   /* hash chain */
+};
+
+struct tracer {
+	struct options *opt;
+	bool launch; /* launch mode (seccomp) vs attach */
+	bool seccomp;
+	pid_t child; /* launched program */
+	bool child_exited;
+	int child_status; /* wait status */
+
+	struct task **htab; /* tid -> task */
+	size_t hsize, ntasks;
+	struct addr_space *spaces;
+
+	struct strtab *paths;	/* file paths and module paths */
+	struct stack_table *stacks;
+	struct rules *rules; /* blame rules + --suppressions */
+	uint64_t events[MEM_OP_COUNT];
+	uint64_t failed;
+
+	/* tid -> tgid of every task ever seen, for the report */
+	struct tid_map *tids;
+
+	/* finished address spaces' unmatched regions */
+	struct report_region *done;
+	size_t ndone, capdone;
+	struct report_process *procs;
+	size_t nprocs, capprocs;
+	struct verify_mismatch *mismatches;
+	size_t nmismatches, capmismatches;
+	size_t verify_checked;
+
+	double start; /* CLOCK_MONOTONIC seconds */
+	FILE *out;    /* report */
+	FILE *log;    /* --log */
+	int reports_written;
+	bool stop_requested; /* a signal or -d asked to end */
+	bool stopping;	     /* detaching: stops are collected, not resumed */
+};
+
+double now_seconds(void);
+uint32_t tracer_time_ms(const struct tracer *t);
+
+/* tasks.c */
+int tracer_init(struct tracer *t, struct options *opt);
+void tracer_destroy(struct tracer *t);
+struct task *task_find(struct tracer *t, pid_t tid);
+struct task *task_add(struct tracer *t, pid_t tid, pid_t tgid);
+void task_remove(struct tracer *t, struct task *tk);
+struct addr_space *space_new(struct tracer *t, pid_t pid, struct ledger *l);
+void space_use(struct addr_space *as);
+void space_release(struct tracer *t, struct addr_space *as, bool report);
+void space_snapshot(struct tracer *t, struct addr_space *as, bool verify);
+void tid_remember(struct tracer *t, pid_t tid, pid_t tgid);
+pid_t tid_lookup(const struct tracer *t, pid_t tid);
+void proc_remember(struct tracer *t, pid_t pid);
+int space_seed_from_maps(struct tracer *t, struct addr_space *as, pid_t pid);
+
+/* memtrack.c: memory syscalls at their entry and exit stops */
+void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
+	       const uint64_t args[6]);
+void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error);
+void mem_abandon(struct tracer *t, struct task *tk); /* task died mid-call */
+
+/* seccomp.c */
+int seccomp_install_filter(void); /* in the launched child, before exec: 0 or -errno */
+
+/* launch.c / attach.c */
+int tracer_launch(struct tracer *t, char **argv, char *err, size_t errlen);
+int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size_t errlen);
+void tracer_detach_all(struct tracer *t);
+
+/* loop.c */
+unsigned long tracer_options(const struct tracer *t);
+int tracer_loop(struct tracer *t);
+void tracer_handle_status(struct tracer *t, pid_t pid, int status);
+int task_resume(struct tracer *t, struct task *tk, int sig);
+void tracer_on_exec(struct tracer *t, struct task *tk);
+
+/* output.c: report assembly, status line, periodic reports */
+long tracer_write_report(struct tracer *t, bool final);
+struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
+void status_update(struct tracer *t, bool force);
+void status_clear(struct tracer *t);
+
+#endif
