@@ -127,8 +127,8 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	}
 	if (child->as)
 		space_use(child->as);
-	if (child->tgid == tid && !(child->as && child->as->ignored))
-		proc_remember(t, tid);
+	if (shared != 0 && child->as && !child->as->ignored)
+		proc_remember(t, tid); /* a new address space */
 	if (child->as && child->as->ignored && !t->seccomp) {
 		/* --no-follow-forks in attach mode: let it go at its first stop */
 		child->detach_at_stop = true;

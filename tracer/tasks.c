@@ -306,8 +306,12 @@ static int snap_region(const struct region *r, void *arg)
 static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismatch *mm,
 			   size_t n, size_t checked)
 {
-	struct verify_mismatch *v = grow(t->mismatches, &t->capmismatches,
-					 t->nmismatches + n, sizeof(*v));
+	struct verify_mismatch *v;
+
+	t->verify_checked += checked;
+	if (!n)
+		return;
+	v = grow(t->mismatches, &t->capmismatches, t->nmismatches + n, sizeof(*v));
 	if (!v)
 		return;
 	t->mismatches = v;
@@ -318,7 +322,6 @@ static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismat
 		v[t->nmismatches].problem = mm[i].problem;
 		t->nmismatches++;
 	}
-	t->verify_checked += checked;
 }
 
 /* Record as's unmatched regions for the final report; with verify (the mm is
