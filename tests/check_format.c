@@ -160,6 +160,48 @@ START_TEST(test_call_other_arches)
 }
 END_TEST
 
+/* Tracee memory for the i386 paths: the old mmap block at 0x8000, the ipc(SHMAT) result at
+ * 0x8020; reads elsewhere fail. */
+static int i386_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	static const uint32_t block[] = {0xf7700000, 12288, 3, 0x22,	  0xffffffff,
+					 0x2000,     0,	    0, 0xf7000000};
+
+	(void)ctx;
+	if (addr < 0x8000 || addr - 0x8000 + len > sizeof(block))
+		return -EFAULT;
+	memcpy(buf, (const char *)block + (addr - 0x8000), len);
+	return 0;
+}
+
+static const char *i386_str(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+			    uint64_t a4, int64_t rval, bool is_error)
+{
+	const uint64_t args[6] = {a0, a1, a2, a3, a4, 0};
+	struct mem_call c;
+	struct mem_result r;
+
+	ck_assert_int_eq(decode_entry(AUDIT_ARCH_I386, nr, args, i386_mem, NULL, &c), 0);
+	ck_assert_int_eq(decode_exit(&c, rval, is_error, i386_mem, NULL, &r), 0);
+	format_call(buf, sizeof(buf), &c, &r);
+	return buf;
+}
+
+START_TEST(test_call_i386_memory_paths)
+{
+	ck_assert_str_eq(i386_str(90, 0x8000, 0, 0, 0, 0, 0xf7700000, false),
+			 "mmap(0xf7700000, 12288, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, "
+			 "-1, 0x2000) = 0xf7700000");
+	/* strace prints only the block's address when it cannot read it */
+	ck_assert_str_eq(i386_str(90, 0x9000, 0, 0, 0, 0, -EFAULT, true),
+			 "mmap(0x9000)                            = -1 EFAULT (Bad address)");
+	ck_assert_str_eq(i386_str(117, 21, 5, SHM_RDONLY, 0x8020, 0, 0, false),
+			 "shmat(5, NULL, SHM_RDONLY)              = 0xf7000000");
+	ck_assert_str_eq(i386_str(117, 22, 0, 0, 0, 0xf7000000, 0, false),
+			 "shmdt(0xf7000000)                       = 0");
+}
+END_TEST
+
 START_TEST(test_call_special_results)
 {
 	const uint64_t args[6] = {0x1000, 0, 0, 0, 0, 0};
@@ -263,6 +305,7 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_mremap_flags_and_rwx);
 	tcase_add_test(tc, test_call_lines);
 	tcase_add_test(tc, test_call_other_arches);
+	tcase_add_test(tc, test_call_i386_memory_paths);
 	tcase_add_test(tc, test_call_special_results);
 	tcase_add_test(tc, test_golden_memcalls);
 	suite_add_tcase(s, tc);
