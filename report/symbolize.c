@@ -157,14 +157,31 @@ static const char *demangle(struct symbolizer *s, const char *name)
 static int sym_rank(const GElf_Sym *sym, const char *name)
 {
 	int bind = GELF_ST_BIND(sym->st_info);
-	int rank = bind == STB_GLOBAL ? 300 : bind == STB_WEAK ? 200 : 100;
+	int rank = bind == STB_GLOBAL ? 3 : bind == STB_WEAK ? 2 : 1;
 
-	/* among aliases prefer the public name: malloc over __libc_malloc */
+	/* among aliases prefer the public name: mmap over __mmap, malloc over
+	 * __libc_malloc, whatever their binding; then unversioned names */
 	while (*name == '_') {
 		rank -= 10;
 		name++;
 	}
+	if (strchr(name, '@'))
+		rank -= 5;
 	return rank;
+}
+
+/* "pthread_create@@GLIBC_2.34" -> "pthread_create": versions are noise in a report */
+static const char *unversioned(struct symbolizer *s, const char *name)
+{
+	const char *at = strchr(name, '@');
+	char *copy;
+
+	if (!at || at == name)
+		return name;
+	copy = strndup(name, (size_t)(at - name));
+	if (!copy)
+		return name;
+	return keep_string(s, copy) ?: name;
 }
 
 static int sym_compare(const void *a, const void *b)
@@ -176,7 +193,7 @@ static int sym_compare(const void *a, const void *b)
 	return y->rank - x->rank; /* best alias first */
 }
 
-static int load_symbols(struct sym_module *m)
+static int load_symbols(struct symbolizer *s, struct sym_module *m)
 {
 	int n = dwfl_module_getsymtab(m->mod);
 	size_t k = 0;
@@ -210,6 +227,8 @@ static int load_symbols(struct sym_module *m)
 		m->syms[out++] = m->syms[i];
 	}
 	m->nsyms = out;
+	for (size_t i = 0; i < out; i++)
+		m->syms[i].name = unversioned(s, m->syms[i].name);
 	return 0;
 }
 
@@ -233,7 +252,7 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 	dwfl_report_begin(m->dwfl);
 	/* base 0 + p_vaddr: module addresses are ELF addresses, i.e. capture offsets */
 	m->mod = dwfl_report_elf(m->dwfl, path, path, -1, 0, true);
-	if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->mod || load_symbols(m)) {
+	if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->mod || load_symbols(s, m)) {
 		dwfl_end(m->dwfl);
 		m->dwfl = NULL;
 		m->mod = NULL;
