@@ -1,0 +1,77 @@
+"""tests/integration/vmleak_common.py - shared helpers for the integration tests:
+where the binaries are, running vmleak with a JSON report, and picking sites."""
+import json
+import os
+import subprocess
+import tempfile
+
+VMLEAK = os.environ.get("VMLEAK")
+BUILD = os.environ.get("VMLEAK_BUILD")
+SRC = os.environ.get("VMLEAK_SRC")
+
+if not VMLEAK or not BUILD or not SRC:
+    raise SystemExit("VMLEAK, VMLEAK_BUILD and VMLEAK_SRC must be set (run through ctest)")
+
+
+def example(name):
+    return os.path.join(BUILD, "examples", name)
+
+
+def prog(name):
+    return os.path.join(BUILD, "tests", "progs", name)
+
+
+def run_json(argv, options=(), timeout=120, env=None):
+    """Launch argv under vmleak with a JSON report; returns (report, completed)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        cmd = [VMLEAK, "-q", "--format", "json", "-o", out.name, *options, "--", *argv]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=env)
+        with open(out.name) as f:
+            text = f.read()
+    if not text.strip():
+        raise AssertionError(f"no report from {cmd}: rc={proc.returncode} "
+                             f"stderr={proc.stderr!r}")
+    return json.loads(text), proc
+
+
+def run_vmleak(args, timeout=60, **kw):
+    return subprocess.run([VMLEAK, *args], capture_output=True, text=True,
+                          timeout=timeout, **kw)
+
+
+def unsuppressed(report):
+    return [s for s in report["sites"] if not s["suppressed"]]
+
+
+def sites_with(report, syscall="mmap", prot=None, flags=None):
+    out = []
+    for s in report["sites"]:
+        if s["syscall"] != syscall:
+            continue
+        if prot is not None and s["prot"] != prot:
+            continue
+        if flags is not None and sorted(s["flags"]) != sorted(flags):
+            continue
+        out.append(s)
+    return out
+
+
+def source_line(path, needle):
+    """1-based line number of the only line of path that contains needle."""
+    with open(path) as f:
+        hits = [i + 1 for i, line in enumerate(f) if needle in line]
+    if len(hits) != 1:
+        raise AssertionError(f"{needle!r} found {len(hits)} times in {path}")
+    return hits[0]
+
+
+def first_program_frame(site):
+    """The frame the text report calls "at": the first frame outside the runtime."""
+    for f in site["frames"]:
+        mod = f["module"] or ""
+        base = os.path.basename(mod)
+        if base.startswith(("libc.so", "ld-linux", "libpthread", "libstdc++")):
+            continue
+        return f
+    return None
