@@ -30,7 +30,7 @@ if [ "$n_strace" -ne "$n_raw" ] || [ "$n_raw" -eq 0 ]; then
 	exit 1
 fi
 {
-	echo "# memcalls raw calls on x86_64: nr a0 a1 a2 a3 a4 a5 rval is_error (hex)"
+	echo "# memcalls raw calls: audit_arch nr a0 a1 a2 a3 a4 a5 rval is_error [addr:memory] (hex)"
 	cat "$tmp/raw"
 } >"$golden/memcalls.raw"
 cp "$tmp/strace" "$golden/memcalls.strace"
