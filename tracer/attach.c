@@ -36,6 +36,7 @@ static void attach_error(pid_t pid, int err, char *buf, size_t len)
 static int check_target(pid_t pid, char *err, size_t errlen)
 {
 	char path[64], c;
+	pid_t tgid;
 
 	if (pid == getpid()) {
 		snprintf(err, errlen, "vmleak: attach to pid %d: that is vmleak itself", pid);
@@ -46,33 +47,25 @@ static int check_target(pid_t pid, char *err, size_t errlen)
 		attach_error(pid, ESRCH, err, errlen);
 		return -1;
 	}
-	if (procfs_tgid(pid) != pid) {
-		pid_t tgid = procfs_tgid(pid);
-		if (tgid <= 0) {
-			attach_error(pid, ESRCH, err, errlen);
-			return -1;
-		}
+	tgid = procfs_tgid(pid);
+	if (tgid <= 0) {
+		attach_error(pid, ESRCH, err, errlen);
+		return -1;
+	}
+	if (tgid != pid) {
+		snprintf(err, errlen, "vmleak: attach to pid %d: it is a thread of process %d (use -p %d)",
+			 pid, tgid, tgid);
+		return -1;
 	}
 	c = procfs_state(pid);
 	if (c == 'Z' || c == 'X') {
 		snprintf(err, errlen, "vmleak: attach to pid %d: it is a zombie", pid);
 		return -1;
 	}
-	char *exe = procfs_exe(pid);
-	if (!exe && procfs_state(pid) && access(path, R_OK) == 0) {
-		/* kernel threads have no exe and cannot be traced */
-		char stat_path[64];
-		snprintf(stat_path, sizeof(stat_path), "/proc/%d/maps", pid);
-		FILE *f = fopen(stat_path, "re");
-		int ch = f ? fgetc(f) : EOF;
-		if (f)
-			fclose(f);
-		if (ch == EOF && errno != EACCES) {
-			snprintf(err, errlen, "vmleak: attach to pid %d: it is a kernel thread", pid);
-			return -1;
-		}
+	if (procfs_is_kernel_thread(pid)) {
+		snprintf(err, errlen, "vmleak: attach to pid %d: it is a kernel thread", pid);
+		return -1;
 	}
-	free(exe);
 	return 0;
 }
 

@@ -98,6 +98,15 @@ char procfs_state(pid_t pid)
 	return stat_field(pid, 3, s, sizeof(s)) ? 0 : s[0];
 }
 
+bool procfs_is_kernel_thread(pid_t pid)
+{
+	char s[32];
+
+	if (stat_field(pid, 9, s, sizeof(s)))
+		return false;
+	return strtoul(s, NULL, 10) & 0x00200000; /* PF_KTHREAD */
+}
+
 uint64_t procfs_start_brk(pid_t pid)
 {
 	char s[32];

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""tests/integration/test_log.py - vmleak --log writes every memory syscall the
+way strace prints it: for the same deterministic programs, vmleak's log and
+strace's output are equal line for line once pids and runtime-dependent
+addresses are dropped the same way on both sides."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from vmleak_common import VMLEAK, example, prog
+
+SYSCALLS = "mmap,mmap2,munmap,mremap,brk,shmat,shmdt"
+ADDR = re.compile(r"0x[0-9a-f]{6,}")
+SHMID = re.compile(r"^shmat\(\d+")  # segment ids differ from run to run
+PAD = re.compile(r"\) +=")  # strace pads "= " to column 40 counting the pid
+
+
+def normalize(text):
+    out = []
+    for line in text.splitlines():
+        if line.startswith(("---", "+++", "[")) or not line.strip():
+            continue
+        pid, rest = line.split(" ", 1)
+        if rest.lstrip().startswith("["):
+            continue  # strace's "[ Process PID n runs in 32 bit mode. ]"
+        int(pid)  # every line starts with the pid
+        rest = ADDR.sub("ADDR", rest.strip())
+        rest = SHMID.sub("shmat(ID", rest)
+        out.append(PAD.sub(") =", rest))
+    return out
+
+
+def strace_lines(argv):
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as f:
+        subprocess.run(["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", f.name, *argv],
+                       check=False, capture_output=True, timeout=120)
+        return normalize(f.read())
+
+
+def vmleak_lines(argv):
+    with tempfile.NamedTemporaryFile(mode="r", suffix=".log") as f:
+        subprocess.run([VMLEAK, "-q", "-o", os.devnull, "--log", f.name, "--", *argv],
+                       check=False, capture_output=True, timeout=120)
+        return normalize(f.read())
+
+
+@unittest.skipUnless(shutil.which("strace"), "needs strace")
+class LogMatchesStrace(unittest.TestCase):
+    def compare(self, argv):
+        theirs = strace_lines(argv)
+        ours = vmleak_lines(argv)
+        self.assertGreater(len(theirs), 5)
+        self.assertEqual(ours, theirs)
+
+    def test_memcalls(self):
+        self.compare([prog("memcalls")])
+
+    def test_clone_stack_leak(self):
+        self.compare([example("clone_stack_leak"), "5"])
+
+    def test_malloc_leak(self):
+        self.compare([example("malloc_leak")])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
