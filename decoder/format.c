@@ -319,10 +319,11 @@ static bool result_in_hex(enum mem_op op)
 }
 
 /* strace ends the call with ") ", pads to its result column and prints "= value". */
-static void put_result(struct out *o, const struct mem_call *c, const struct mem_result *r)
+static void put_result(struct out *o, const struct mem_call *c, const struct mem_result *r,
+		       size_t column)
 {
 	put(o, " ");
-	while (o->len < STRACE_RESULT_COLUMN)
+	while (column + o->len < STRACE_RESULT_COLUMN)
 		put(o, " ");
 	put(o, "= ");
 	if (!r)
@@ -335,13 +336,19 @@ static void put_result(struct out *o, const struct mem_call *c, const struct mem
 		put(o, "%" PRId64, (int64_t)r->value);
 }
 
-int format_call(char *buf, size_t size, const struct mem_call *c, const struct mem_result *r)
+int format_call_at(char *buf, size_t size, size_t column, const struct mem_call *c,
+		   const struct mem_result *r)
 {
 	struct out o = {buf, size, 0};
 
 	put(&o, "%s(", c->name ? c->name : mem_op_name(c->op));
 	put_args(&o, c);
 	put(&o, ")");
-	put_result(&o, c, r);
+	put_result(&o, c, r, column);
 	return finish(&o);
+}
+
+int format_call(char *buf, size_t size, const struct mem_call *c, const struct mem_result *r)
+{
+	return format_call_at(buf, size, 0, c, r);
 }

@@ -12,6 +12,10 @@
  * = 0x7faab403a000" without pid or newline. r == NULL prints " = ?". Returns the
  * length that snprintf would have written. */
 int format_call(char *buf, size_t size, const struct mem_call *c, const struct mem_result *r);
+/* The same for a line that already holds column characters (strace -f's "PID "
+ * prefix): the result is padded to strace's column counting them. */
+int format_call_at(char *buf, size_t size, size_t column, const struct mem_call *c,
+		   const struct mem_result *r);
 
 /* "PROT_READ|PROT_WRITE", "PROT_NONE"; unknown bits in hex. */
 int format_prot(char *buf, size_t size, uint64_t prot);

@@ -257,11 +257,14 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 static void log_call(struct tracer *t, struct task *tk, const struct mem_result *res)
 {
 	char line[1024];
+	int prefix;
 
 	if (!t->log)
 		return;
-	format_call(line, sizeof(line), &tk->call, res);
-	fprintf(t->log, "%d %s\n", tk->tid, line);
+	prefix = snprintf(line, sizeof(line), "%d ", tk->tid);
+	format_call_at(line + prefix, sizeof(line) - prefix, prefix, &tk->call, res);
+	fputs(line, t->log);
+	fputc('\n', t->log);
 }
 
 void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error)

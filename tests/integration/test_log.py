@@ -15,7 +15,8 @@ from vmleak_common import VMLEAK, example, prog
 SYSCALLS = "mmap,mmap2,munmap,mremap,brk,shmat,shmdt"
 ADDR = re.compile(r"0x[0-9a-f]{6,}")
 SHMID = re.compile(r"^shmat\(\d+")  # segment ids differ from run to run
-PAD = re.compile(r"\) +=")  # strace pads "= " to column 40 counting the pid
+PAD = re.compile(r"\) +=")  # padding depends on the pid's width: checked apart
+RESULT_COLUMN = 40  # strace -f pads "= " to this column, counting "PID "
 
 
 def normalize(text):
@@ -33,18 +34,33 @@ def normalize(text):
     return out
 
 
+def misaligned(text):
+    """Lines whose short call does not put "= " at strace's result column."""
+    bad = []
+    for line in text.splitlines():
+        m = re.search(r"\) +=", line)
+        if m and m.start() + 2 < RESULT_COLUMN and line.index("= ", m.start()) != RESULT_COLUMN:
+            bad.append(line)
+    return bad
+
+
 def strace_lines(argv):
     with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as f:
         subprocess.run(["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", f.name, *argv],
                        check=False, capture_output=True, timeout=120)
-        return normalize(f.read())
+        text = f.read()
+    assert not misaligned(text), "the column check disagrees with strace itself"
+    return normalize(text)
 
 
 def vmleak_lines(argv):
     with tempfile.NamedTemporaryFile(mode="r", suffix=".log") as f:
         subprocess.run([VMLEAK, "-q", "-o", os.devnull, "--log", f.name, "--", *argv],
                        check=False, capture_output=True, timeout=120)
-        return normalize(f.read())
+        text = f.read()
+    if misaligned(text):
+        raise AssertionError(f"vmleak --log misaligned: {misaligned(text)[:3]}")
+    return normalize(text)
 
 
 @unittest.skipUnless(shutil.which("strace"), "needs strace")
