@@ -54,6 +54,7 @@ struct run {
 	struct stack_table *stacks;
 	struct strtab *modules;
 	uint32_t last_id;
+	struct unwinder_stats st;
 };
 
 /* Trace to the end; capture at each mmap exit. */
@@ -98,6 +99,7 @@ static void run_backend(const char *prog, long n, enum unwinder_kind kind, struc
 		}
 		entering = !entering;
 	}
+	unwinder_get_stats(u, &r->st);
 	unwinder_free(u);
 	waitpid(pid, &status, 0);
 }
@@ -169,6 +171,10 @@ int main(int argc, char **argv)
 		       k ? "libdw" : "libunwind", r.captures,
 		       r.captures ? (double)r.frames / r.captures : 0.0,
 		       r.captures ? r.capture_us / r.captures : 0.0, stacks_count(r.stacks));
+		printf("  per backtrace: %.2f process_vm_readv, %.3f PEEKDATA, %.3f find_proc_info; "
+		       "%lu maps reads in all\n",
+		       (double)r.st.mem_reads / r.captures, (double)r.st.peeks / r.captures,
+		       (double)r.st.proc_infos / r.captures, (unsigned long)r.st.maps_reads);
 		if (r.last_id)
 			print_stack(&r, rules);
 		stacks_free(r.stacks);

@@ -253,9 +253,10 @@ void unwinder_mapping_changed(struct unwinder *u, uint64_t start, uint64_t end, 
 {
 	if (!u)
 		return;
-	u->retried = false;
 	if (exec) {
+		/* a new module may explain an IP that was unknown so far */
 		u->stale = true;
+		u->retried = false;
 		return;
 	}
 	for (size_t i = 0; i < u->nmods && !u->stale; i++)
