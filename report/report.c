@@ -1093,7 +1093,8 @@ static void folded_frame(FILE *f, const struct frame_info *fr)
 		return;
 	}
 	folded_str(f, base_name(fr->module));
-	fprintf(f, "+0x%" PRIx64, fr->offset);
+	if (fr->offset) /* without a function, a resolver may put the module offset here */
+		fprintf(f, "+0x%" PRIx64, fr->offset);
 }
 
 static void folded_site(struct report_ctx *c, const struct site *s)

@@ -914,6 +914,29 @@ START_TEST(test_folded_lines)
 }
 END_TEST
 
+START_TEST(test_folded_unknown_and_hostile_frames)
+{
+	static const struct frame_info frames[] = {
+		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0},
+		{0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so", NULL,
+		 0},
+		{0x402000, NULL, 0, NULL, NULL, 0},
+	};
+	char *out;
+
+	resolver.custom = frames;
+	resolver.ncustom = 3;
+	resolver.weird_frames[1] = true;
+	add_anon(0x10000, 8192, 1, 1);
+	add_anon(0x20000, 4096, 9, 2);
+	out = run(REPORT_FOLDED, NULL);
+	ck_assert_str_eq(out, "clone_stack_leak;leaker;libfoo.so+0x1234;mmap 8192\n"
+			      "clone_stack_leak;0x402000;op_er_ator new(unsigned long);libbar.so;"
+			      "mmap 4096\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_write_error_reported)
 {
 	FILE *f = fopen("/dev/full", "w");
@@ -966,6 +989,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_text_source_path_relative_to_cwd);
 	tcase_add_test(tc, test_shm_flags);
 	tcase_add_test(tc, test_folded_lines);
+	tcase_add_test(tc, test_folded_unknown_and_hostile_frames);
 	tcase_add_test(tc, test_write_error_reported);
 	suite_add_tcase(s, tc);
 	return s;
