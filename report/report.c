@@ -962,11 +962,25 @@ static void text_frame(FILE *f, const struct frame_info *fr, const char *cwd)
 			fprintf(f, "+0x%" PRIx64, fr->offset);
 		fputc(')', f);
 	}
-	fputc('\n', f);
+}
+
+/* The runtime function the call site called (malloc, pthread_create, ...), or NULL
+ * when there is none or it is just the syscall's own wrapper (mmap64, __sbrk). */
+static const char *site_api(const struct site *s)
+{
+	const char *api;
+
+	if (!s->callsite)
+		return NULL;
+	api = s->frames[s->callsite - 1].function;
+	if (!api || strstr(api, op_name(s->regs[0]->r.op)))
+		return NULL;
+	return api;
 }
 
 static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 {
+	const char *api = site_api(s);
 	FILE *f = c->out;
 
 	fputc('\n', f);
@@ -978,9 +992,15 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 	}
 	fputs("    at ", f);
 	text_frame(f, &s->frames[s->callsite], c->cwd);
+	if (api) {
+		fputs(" calling ", f);
+		text_str(f, api);
+	}
+	fputc('\n', f);
 	for (size_t i = s->callsite + 1; i < s->nframes; i++) {
 		fputs("    by ", f);
 		text_frame(f, &s->frames[i], c->cwd);
+		fputc('\n', f);
 	}
 }
 

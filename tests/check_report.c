@@ -37,7 +37,7 @@ struct fake_resolver {
 	bool weird_frames[16];
 	int calls[16];
 	const struct frame_info *custom; /* used for stack 9 */
-	size_t ncustom;
+	size_t ncustom, custom_callsite;
 };
 
 static int fake_resolve(void *ctx, uint32_t stack, const struct region *example,
@@ -59,7 +59,7 @@ static int fake_resolve(void *ctx, uint32_t stack, const struct region *example,
 	if (stack == 9) {
 		out->frames = fr->custom;
 		out->nframes = fr->ncustom;
-		out->callsite = 0;
+		out->callsite = fr->custom_callsite;
 		return 0;
 	}
 	if (fr->weird_frames[stack]) {
@@ -820,6 +820,41 @@ START_TEST(test_text_interim_header)
 }
 END_TEST
 
+START_TEST(test_text_names_the_api_called)
+{
+	static const struct frame_info frames[] = {
+		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0},
+		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0},
+		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27},
+	};
+	struct frame_info via_sbrk[3];
+	char *out;
+
+	resolver.custom = frames;
+	resolver.ncustom = 3;
+	add_anon(0x10000, 1 << 20, 9, 1);
+	out = run(REPORT_TEXT, NULL);
+	/* callsite 0 is the wrapper itself: no API to name */
+	ck_assert_ptr_nonnull(
+		strstr(out, "    at mmap64 (libc.so.6)\n    by malloc (libc.so.6)\n"));
+	free(out);
+
+	/* call site leak_big: the frame before it (malloc) is the API it called */
+	memcpy(via_sbrk, frames, sizeof(frames));
+	resolver.custom = via_sbrk;
+	resolver.ncustom = 3;
+	resolver.custom_callsite = 2;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "    at leak_big (/root/prog.c:27) calling malloc\n"));
+	free(out);
+
+	via_sbrk[1].function = "__mmap";
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "    at leak_big (/root/prog.c:27)\n"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_text_file_and_brk_sites)
 {
 	struct strtab *t = strtab_new();
@@ -985,6 +1020,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_text_unknown_function_and_pids);
 	tcase_add_test(tc, test_text_clean_run_one_line);
 	tcase_add_test(tc, test_text_interim_header);
+	tcase_add_test(tc, test_text_names_the_api_called);
 	tcase_add_test(tc, test_text_file_and_brk_sites);
 	tcase_add_test(tc, test_text_source_path_relative_to_cwd);
 	tcase_add_test(tc, test_shm_flags);
