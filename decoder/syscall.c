@@ -349,8 +349,16 @@ size_t decode_traced_syscalls(enum vm_arch arch, uint32_t *nrs, size_t max)
 		tab->mmap,   tab->mmap2, tab->old_mmap, tab->munmap, tab->mremap,
 		tab->brk,    tab->shmat, tab->shmdt,	tab->ipc,    tab->clone,
 		tab->clone3, tab->fork,	 tab->vfork,	tab->execve, tab->execveat,
+		tab->exit_group,
 	};
 	for (size_t i = 0; i < sizeof(traced) / sizeof(traced[0]); i++)
 		n = push_nr(nrs, n, max, traced[i]);
 	return n;
+}
+
+bool decode_is_exit_group(uint32_t audit_arch, uint64_t nr)
+{
+	const struct sysnr_table *tab = table_for(vm_arch_from_audit(audit_arch));
+
+	return tab && (nr & ~X32_SYSCALL_BIT) == tab->exit_group;
 }

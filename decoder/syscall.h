@@ -78,8 +78,13 @@ int decode_exit(const struct mem_call *call, int64_t rval, bool is_error, mem_re
 /* True for -ERESTARTSYS .. -ERESTART_RESTARTBLOCK: the syscall will be restarted. */
 bool decode_is_restart(int64_t rval, bool is_error);
 
+/* True for exit_group: the whole process is exiting (not a memory event, but the
+ * tracer tells threads that exited on their own from those that die with it). */
+bool decode_is_exit_group(uint32_t audit_arch, uint64_t nr);
+
 /* The syscall numbers of arch that the seccomp filter must trace: the memory
- * syscalls and the clone/fork/exec family. Returns how many (at most max written). */
+ * syscalls, the clone/fork/exec family and exit_group. Returns how many (at most
+ * max written). */
 size_t decode_traced_syscalls(enum vm_arch arch, uint32_t *nrs, size_t max);
 
 enum vm_arch vm_arch_from_audit(uint32_t audit_arch);

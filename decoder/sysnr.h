@@ -30,6 +30,7 @@ struct sysnr_table {
 	uint32_t vfork;
 	uint32_t execve;
 	uint32_t execveat;
+	uint32_t exit_group; /* not a memory call: tells a process exit from a thread exit */
 };
 
 extern const struct sysnr_table sysnr_x86_64;

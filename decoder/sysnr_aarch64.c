@@ -24,4 +24,5 @@ const struct sysnr_table sysnr_aarch64 = {
 	.vfork = SYSNR_NONE,
 	.execve = __NR_execve,
 	.execveat = __NR_execveat,
+	.exit_group = __NR_exit_group,
 };

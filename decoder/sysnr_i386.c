@@ -21,4 +21,5 @@ const struct sysnr_table sysnr_i386 = {
 	.vfork = __NR_vfork,
 	.execve = __NR_execve,
 	.execveat = __NR_execveat,
+	.exit_group = __NR_exit_group,
 };

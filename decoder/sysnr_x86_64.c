@@ -20,4 +20,5 @@ const struct sysnr_table sysnr_x86_64 = {
 	.vfork = __NR_vfork,
 	.execve = __NR_execve,
 	.execveat = __NR_execveat,
+	.exit_group = __NR_exit_group,
 };

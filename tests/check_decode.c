@@ -407,13 +407,14 @@ static void check_traced(enum vm_arch arch, uint32_t *expected, size_t n)
 
 START_TEST(test_traced_syscalls)
 {
-	/* mmap munmap mremap brk shmat shmdt clone clone3 fork vfork execve execveat */
-	uint32_t x86_64[] = {9, 11, 25, 12, 30, 67, 56, 435, 57, 58, 59, 322};
+	/* mmap munmap mremap brk shmat shmdt clone clone3 fork vfork execve execveat
+	 * exit_group */
+	uint32_t x86_64[] = {9, 11, 25, 12, 30, 67, 56, 435, 57, 58, 59, 322, 231};
 	/* mmap2 old_mmap munmap mremap brk shmat shmdt ipc clone clone3 fork vfork execve
-	 * execveat */
-	uint32_t i386[] = {192, 90, 91, 163, 45, 397, 398, 117, 120, 435, 2, 190, 11, 358};
-	/* mmap munmap mremap brk shmat shmdt clone clone3 execve execveat */
-	uint32_t aarch64[] = {222, 215, 216, 214, 196, 197, 220, 435, 221, 281};
+	 * execveat exit_group */
+	uint32_t i386[] = {192, 90, 91, 163, 45, 397, 398, 117, 120, 435, 2, 190, 11, 358, 252};
+	/* mmap munmap mremap brk shmat shmdt clone clone3 execve execveat exit_group */
+	uint32_t aarch64[] = {222, 215, 216, 214, 196, 197, 220, 435, 221, 281, 94};
 	uint32_t few[3] = {0};
 
 	check_traced(VM_ARCH_X86_64, x86_64, sizeof(x86_64) / sizeof(x86_64[0]));
@@ -424,6 +425,17 @@ START_TEST(test_traced_syscalls)
 	ck_assert_uint_eq(decode_traced_syscalls(VM_ARCH_X86_64, few, 2), 2);
 	ck_assert_uint_eq(few[2], 0);
 	ck_assert_uint_ne(few[0], 0);
+}
+END_TEST
+
+START_TEST(test_exit_group)
+{
+	ck_assert(decode_is_exit_group(AUDIT_ARCH_X86_64, 231));
+	ck_assert(!decode_is_exit_group(AUDIT_ARCH_X86_64, 60)); /* exit: one thread */
+	ck_assert(decode_is_exit_group(AUDIT_ARCH_I386, 252));
+	ck_assert(!decode_is_exit_group(AUDIT_ARCH_I386, 231));
+	ck_assert(decode_is_exit_group(AUDIT_ARCH_AARCH64, 94));
+	ck_assert(!decode_is_exit_group(0x1234, 231));
 }
 END_TEST
 
@@ -444,6 +456,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, test_exit);
 	tcase_add_test(tc, test_restart);
 	tcase_add_test(tc, test_traced_syscalls);
+	tcase_add_test(tc, test_exit_group);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -164,13 +164,44 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 		proc_remember(t, tk->tid);
 }
 
+/* A thread's stack pointer at its first stop: it lies in the thread's stack, which
+ * tells the report which thread stacks belong to threads that have exited. */
+static void note_thread_sp(struct task *tk)
+{
+	struct __ptrace_syscall_info si;
+
+	if (tk->sp || tk->tgid == tk->tid)
+		return;
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, tk->tid, sizeof(si), &si) > 0)
+		tk->sp = si.stack_pointer;
+}
+
+static void remember_exited_thread(struct tracer *t, struct task *tk)
+{
+	if (!tk->sp || tk->tgid == tk->tid || !tk->as || tk->as->group_exiting)
+		return;
+	if (t->nexited == t->capexited) {
+		size_t ncap = t->capexited ? t->capexited * 2 : 64;
+		uint64_t *v = realloc(t->exited_sps, ncap * sizeof(*v));
+		if (!v)
+			return;
+		t->exited_sps = v;
+		t->capexited = ncap;
+	}
+	t->exited_sps[t->nexited++] = tk->sp;
+}
+
 static void handle_exit_event(struct tracer *t, struct task *tk)
 {
 	struct addr_space *as = tk->as;
+	unsigned long status = 0;
 
 	if (tk->exit_stopped || !as)
 		return;
 	tk->exit_stopped = true;
+	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
+		as->group_exiting = true; /* a fatal signal takes the whole process */
+	remember_exited_thread(t, tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
 		space_snapshot(t, as, true);
@@ -201,6 +232,8 @@ static void handle_syscall_stop(struct tracer *t, struct task *tk)
 	if (si.op == PTRACE_SYSCALL_INFO_ENTRY || si.op == PTRACE_SYSCALL_INFO_SECCOMP) {
 		if (tk->in_call) /* a syscall-entry after a seccomp stop: record once */
 			goto resume;
+		if (tk->as && decode_is_exit_group(si.arch, si.entry.nr))
+			tk->as->group_exiting = true;
 		mem_entry(t, tk, si.arch, si.entry.nr, si.entry.args);
 	} else if (si.op == PTRACE_SYSCALL_INFO_EXIT) {
 		mem_exit(t, tk, si.exit.rval, si.exit.is_error);
@@ -227,6 +260,7 @@ static void handle_event_stop(struct tracer *t, struct task *tk, int sig)
 		return;
 	}
 	tk->group_stopped = false;
+	note_thread_sp(tk);
 	if (!tk->have_initial_stop) {
 		tk->have_initial_stop = true;
 		if (tk->detach_at_stop) {
@@ -267,6 +301,7 @@ void tracer_handle_status(struct tracer *t, pid_t pid, int status)
 			return;
 		/* its first stop is this one; it runs once the parent's event links it */
 		tk->have_initial_stop = true;
+		note_thread_sp(tk);
 		return;
 	}
 	tk->state = TASK_STOPPED;

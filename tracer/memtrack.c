@@ -187,8 +187,12 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 		r.path = file_path(t, tk, (int)c->fd);
 	r.site = capture_site(t, tk);
 	ledger_insert(tk->as->ledger, &r);
-	if ((c->prot & PROT_EXEC) && r.kind == REGION_FILE && tk->as->uw)
+	if (!tk->as->uw)
+		return;
+	if ((c->prot & PROT_EXEC) && r.kind == REGION_FILE)
 		unwinder_mapping_changed(tk->as->uw, r.start, r.end, true);
+	else if (c->flags & MAP_FIXED) /* it may have replaced part of a module */
+		unwinder_mapping_changed(tk->as->uw, r.start, r.end, false);
 }
 
 static uint64_t shm_size(struct task *tk, int64_t shmid, uint64_t addr)
@@ -220,6 +224,9 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 		notify_unmap(tk, c->addr, c->len);
 		break;
 	case MEM_SHMDT:
+		for (size_t i = 0; i < tk->pending.n; i++)
+			notify_unmap(tk, tk->pending.v[i].start,
+				     tk->pending.v[i].end - tk->pending.v[i].start);
 		break;
 	case MEM_MREMAP:
 		r = proto_region(t, tk);

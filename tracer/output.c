@@ -84,6 +84,38 @@ static int32_t launched_pid(const struct tracer *t)
 	return t->child;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Regions that hold the stack pointer a thread had when it started, for threads
+ * that exited before their process: the stacks glibc keeps for exited threads. */
+static size_t count_exited_thread_stacks(struct tracer *t, const struct live_ctx *c)
+{
+	size_t n = 0;
+
+	if (!t->nexited)
+		return 0;
+	qsort(t->exited_sps, t->nexited, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct region *r = &c->v[i].r;
+		size_t lo = 0, hi = t->nexited;
+		while (lo < hi) { /* first sp >= start */
+			size_t mid = lo + (hi - lo) / 2;
+			if (t->exited_sps[mid] < r->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < t->nexited && t->exited_sps[lo] < r->end)
+			n++;
+	}
+	return n;
+}
+
 long tracer_write_report(struct tracer *t, bool final)
 {
 	struct live_ctx c = {0};
@@ -136,6 +168,7 @@ long tracer_write_report(struct tracer *t, bool final)
 			d.resolve_ctx = sym;
 		}
 	}
+	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	t->reports_written++;

@@ -144,6 +144,7 @@ void tracer_destroy(struct tracer *t)
 	free(t->procs);
 	free(t->done);
 	free(t->mismatches);
+	free(t->exited_sps);
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
 }

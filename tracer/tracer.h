@@ -27,6 +27,7 @@ struct addr_space {
 	pid_t pid;	     /* a process using it, for /proc reads */
 	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
 	bool snapshotted;    /* its unmatched regions went to the report already */
+	bool group_exiting;  /* exit_group or a fatal signal: its threads die with it */
 	struct addr_space *next_all;
 };
 
@@ -51,6 +52,7 @@ struct task {
 	int stop_sig;		   /* signal of the signal-delivery-stop we hold, for detach */
 	bool group_stopped;	   /* last stop was a group-stop */
 	bool detach_at_stop;	   /* --no-follow-forks child in attach mode */
+	uint64_t sp;		   /* a thread's stack pointer at its first stop (0: unknown) */
 	struct task *hnext;	   /* hash chain */
 };
 
@@ -83,6 +85,9 @@ struct tracer {
 	struct verify_mismatch *mismatches;
 	size_t nmismatches, capmismatches;
 	size_t verify_checked;
+	/* stack pointers of threads that exited before their process did */
+	uint64_t *exited_sps;
+	size_t nexited, capexited;
 
 	double start; /* CLOCK_MONOTONIC seconds */
 	FILE *out;    /* report */

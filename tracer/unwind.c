@@ -8,6 +8,9 @@
 #include <elf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
 #include <stdio.h>
@@ -150,13 +153,41 @@ static int add_range(struct unwinder *u, uint64_t start, uint64_t end, size_t mo
 	return 0;
 }
 
+static bool same_file(const char *path, const struct stat *want)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* A path to the mapped file that the symbolizer (in our mount namespace) can open.
+ * /proc/PID/maps names files as the tracee sees them: a process in another mount
+ * namespace (a container) may name a file that the host does not have, or has
+ * another file at. Then /proc/PID/root/PATH reaches the tracee's own file. */
+static uint32_t intern_module_path(struct unwinder *u, const char *path, uint64_t start,
+				   uint64_t end)
+{
+	char buf[PATH_MAX + 32];
+	struct stat want;
+
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->pid,
+		 start, end);
+	if (stat(buf, &want) == 0 && !same_file(path, &want)) {
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)u->pid, path);
+		if (same_file(buf, &want))
+			return strtab_intern(u->modules_tab, buf);
+	}
+	return strtab_intern(u->modules_tab, path);
+}
+
 /* Re-read /proc/PID/maps. File mappings become modules (one per path); the
  * libunwind handles of modules that did not move are kept. */
 static int refresh_modules(struct unwinder *u)
 {
 	struct module *old = u->mods;
 	size_t nold = u->nmods, mcap = 0, rcap = 0;
-	char fname[64], *line = NULL;
+	char fname[64], *line = NULL, last_path[PATH_MAX] = "";
+	uint32_t last_id = 0;
 	size_t linecap = 0;
 	FILE *f;
 
@@ -181,7 +212,11 @@ static int refresh_modules(struct unwinder *u)
 		    path_at == 0 || line[path_at] != '/')
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		m = find_or_add_module(u, strtab_intern(u->modules_tab, line + path_at), &mcap);
+		if (strcmp(line + path_at, last_path)) {
+			snprintf(last_path, sizeof(last_path), "%s", line + path_at);
+			last_id = intern_module_path(u, last_path, start, end);
+		}
+		m = find_or_add_module(u, last_id, &mcap);
 		if (m == SIZE_MAX || add_range(u, start, end, m, &rcap))
 			break;
 		if (start < u->mods[m].lo) {

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""tests/integration/test_container.py - a process in another mount namespace
+(as in a container) is symbolized from its own files: the leaker runs from a
+tmpfs mounted only in its namespace, so the path in its /proc/PID/maps does not
+exist for vmleak, and the report must still name main and its source line."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from vmleak_common import prog, run_vmleak, source_line, SRC
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare")
+class ForeignMountNamespace(unittest.TestCase):
+    def test_attach_symbolizes_from_the_process_root(self):
+        with tempfile.TemporaryDirectory() as mnt:
+            script = (f'mount -t tmpfs none {mnt} && cp {prog("slow_leaker")} {mnt}/leaker '
+                      f'&& exec {mnt}/leaker')
+            leaker = subprocess.Popen(["unshare", "--mount", "sh", "-c", script],
+                                      stdout=subprocess.PIPE)
+            try:
+                self.assertTrue(leaker.stdout.readline())  # it runs
+                self.assertFalse(os.path.exists(f"{mnt}/leaker"))  # not for us
+                with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                    proc = run_vmleak(["-q", "-j", "-o", out.name, "-p", str(leaker.pid),
+                                       "-d", "0.5"])
+                    with open(out.name) as f:
+                        report = json.load(f)
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                sites = [s for s in report["sites"] if not s["suppressed"]]
+                self.assertTrue(sites, report["sites"])
+                mains = [f for s in sites for f in s["frames"] if f["function"] == "main"]
+                self.assertTrue(mains, sites[0]["frames"])
+                self.assertEqual(mains[0]["module"], f"/proc/{leaker.pid}/root{mnt}/leaker")
+                src = os.path.join(SRC, "tests", "progs", "slow_leaker.c")
+                self.assertEqual(mains[0]["line"], source_line(src, "mmap(NULL, 4096"))
+            finally:
+                leaker.kill()
+                leaker.wait()
+                leaker.stdout.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
