@@ -33,6 +33,24 @@ static void attach_error(pid_t pid, int err, char *buf, size_t len)
 	}
 }
 
+static int count_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
 static int check_target(pid_t pid, char *err, size_t errlen)
 {
 	char path[64], c;
@@ -58,7 +76,7 @@ static int check_target(pid_t pid, char *err, size_t errlen)
 		return -1;
 	}
 	c = procfs_state(pid);
-	if (c == 'Z' || c == 'X') {
+	if ((c == 'Z' || c == 'X') && count_threads(pid) <= 1) {
 		snprintf(err, errlen, "vmleak: attach to pid %d: it is a zombie", pid);
 		return -1;
 	}
@@ -89,6 +107,9 @@ static int seize_threads(struct tracer *t, pid_t pid, struct addr_space *as)
 			int e = errno;
 			if (e == ESRCH)
 				continue; /* the thread exited */
+			char st = procfs_state(tid);
+			if (e == EPERM && (st == 'Z' || st == 'X'))
+				continue; /* a leader that called pthread_exit: nothing to trace */
 			closedir(d);
 			return -e;
 		}
@@ -97,6 +118,8 @@ static int seize_threads(struct tracer *t, pid_t pid, struct addr_space *as)
 			continue;
 		tk->as = as;
 		space_use(as);
+		if (as->pid == pid && tid != pid && procfs_state(pid) == 'Z')
+			as->pid = tid; /* read /proc through a live thread */
 		tk->have_initial_stop = true;
 		tk->state = TASK_RUNNING;
 		ptrace(PTRACE_INTERRUPT, tid, 0, 0);
@@ -115,17 +138,38 @@ static bool any_running(struct tracer *t)
 	return false;
 }
 
-/* With t->stopping set, stops are recorded but tasks are left stopped. */
+/* Tasks we wait for in vain: a thread that became a zombie (its death is
+ * reported only when its whole group is gone) never reports a stop. */
+static void forget_zombies(struct tracer *t)
+{
+	for (size_t i = 0; i < t->hsize; i++) {
+		struct task *tk = t->htab[i];
+		while (tk) {
+			struct task *next = tk->hnext;
+			char st = procfs_state(tk->tid);
+			if (tk->state == TASK_RUNNING && (st == 'Z' || st == 'X' || st == 0))
+				task_forget(t, tk);
+			tk = next;
+		}
+	}
+}
+
+/* With t->stopping set, stops are recorded but tasks are left stopped. The tick
+ * (SIGALRM every 100 ms) interrupts waitpid so that a task that cannot stop any
+ * more is noticed. */
 static void collect_stops(struct tracer *t)
 {
+	double start = now_seconds();
 	int status;
 
 	while (t->ntasks && any_running(t)) {
 		pid_t pid = waitpid(-1, &status, __WALL);
 		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+			if (errno != EINTR)
+				break;
+			if (now_seconds() - start > 0.5)
+				forget_zombies(t);
+			continue;
 		}
 		tracer_handle_status(t, pid, status);
 	}
@@ -190,7 +234,12 @@ void tracer_detach_all(struct tracer *t)
 	t->stopping = true;
 	interrupt_all(t);
 	collect_stops(t);
-	/* snapshot while every task is stopped (the maps can be verified) */
+	/* snapshot while every task is stopped (the maps can be verified through any
+	 * live task of the address space) */
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+			if (tk->as)
+				tk->as->pid = tk->tid;
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
 		if (as->users > 0)
 			space_snapshot(t, as, true);

@@ -208,6 +208,13 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	}
 }
 
+void task_forget(struct tracer *t, struct task *tk)
+{
+	mem_abandon(t, tk);
+	task_leave_space(t, tk, true);
+	task_remove(t, tk);
+}
+
 static void handle_death(struct tracer *t, pid_t pid, int status)
 {
 	struct task *tk = task_find(t, pid);
@@ -218,9 +225,7 @@ static void handle_death(struct tracer *t, pid_t pid, int status)
 	}
 	if (!tk)
 		return;
-	mem_abandon(t, tk);
-	task_leave_space(t, tk, true);
-	task_remove(t, tk);
+	task_forget(t, tk);
 }
 
 static void handle_syscall_stop(struct tracer *t, struct task *tk)

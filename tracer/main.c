@@ -48,10 +48,14 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 		t->seccomp = true;
 		if (tracer_launch(t, opt->command, err, errlen))
 			return -1;
-	} else if (tracer_attach(t, opt->pids, opt->npids, err, errlen)) {
-		return -1;
+	} else {
+		/* the tick also bounds the waits of the attach itself */
+		signals_install(false, 0, opt->duration, opt->interval);
+		if (tracer_attach(t, opt->pids, opt->npids, err, errlen))
+			return -1;
 	}
-	signals_install(t->launch, t->child, opt->duration, opt->interval);
+	if (t->launch)
+		signals_install(true, t->child, opt->duration, opt->interval);
 	if (tracer_loop(t) < 0) {
 		snprintf(err, errlen, "vmleak: waitpid: %s", strerror(errno));
 		return -1;

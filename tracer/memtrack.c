@@ -114,7 +114,7 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 	if (depth > CLI_MAX_DEPTH)
 		depth = CLI_MAX_DEPTH;
 	if (!tk->as->uw)
-		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tgid, t->paths);
+		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tid, t->paths);
 	if (!tk->as->uw)
 		return 0;
 	unsigned n = unwinder_capture(tk->as->uw, tk->tid, pcs, depth);

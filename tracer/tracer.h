@@ -133,6 +133,7 @@ void tracer_detach_all(struct tracer *t);
 unsigned long tracer_options(const struct tracer *t);
 int tracer_loop(struct tracer *t);
 void tracer_handle_status(struct tracer *t, pid_t pid, int status);
+void task_forget(struct tracer *t, struct task *tk); /* it died: drop it */
 int task_resume(struct tracer *t, struct task *tk, int sig);
 void tracer_on_exec(struct tracer *t, struct task *tk);
 

@@ -80,7 +80,7 @@ static int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len)
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
 
 	u->stats.mem_reads++;
-	return process_vm_readv(u->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+	return process_vm_readv(u->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
 /* Load bias from the ELF header mapped at the file's first mapping. */
@@ -170,10 +170,10 @@ static uint32_t intern_module_path(struct unwinder *u, const char *path, uint64_
 	char buf[PATH_MAX + 32];
 	struct stat want;
 
-	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->pid,
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->tid,
 		 start, end);
 	if (stat(buf, &want) == 0 && !same_file(path, &want)) {
-		snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)u->pid, path);
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)u->tid, path);
 		if (same_file(buf, &want))
 			return strtab_intern(u->modules_tab, buf);
 	}
@@ -192,7 +192,7 @@ static int refresh_modules(struct unwinder *u)
 	FILE *f;
 
 	u->stats.maps_reads++;
-	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)u->pid);
+	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)u->tid);
 	f = fopen(fname, "re");
 	if (!f)
 		return -1;
@@ -457,7 +457,7 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 	if (!m || !m->unwindable)
 		return -UNW_ENOINFO;
 	if (!m->upt) {
-		m->upt = _UPT_create(u->pid);
+		m->upt = _UPT_create(u->tid);
 		if (!m->upt)
 			return -UNW_ENOMEM;
 	}
@@ -646,9 +646,9 @@ unsigned unwinder_capture(struct unwinder *u, pid_t tid, uint64_t *pcs, unsigned
 	if (!u || max == 0)
 		return 0;
 	u->stats.captures++;
+	u->tid = tid; /* stopped and alive: the tgid may be a zombie leader */
 	if (u->stale)
 		refresh_modules(u);
-	u->tid = tid;
 	u->gen++; /* the tracee ran since the last capture: forget its memory */
 	u->regs_valid = false;
 	current = u;

@@ -15,9 +15,10 @@
 
 struct unwinder;
 
-/* One per address space; pid = any task of that mm (the tgid is best: it lives as
- * long as the mm has users); modules = interned module paths. NULL on failure.
- * After an exec, free the address space's unwinder and make a new one. */
+/* One per address space; pid = a stopped, live task of that mm (each capture then
+ * reads through the thread it is given, so a zombie thread-group leader or a
+ * thread that exits later does not matter); modules = interned module paths. NULL
+ * on failure. After an exec, free the address space's unwinder and make a new one. */
 struct unwinder *unwinder_new(enum unwinder_kind kind, pid_t pid, struct strtab *modules);
 void unwinder_free(struct unwinder *u);
 

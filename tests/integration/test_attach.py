@@ -21,9 +21,9 @@ def proc_state(pid):
 class Leaker:
     """slow_leaker in the background; its stdout (one round number per line) in a file."""
 
-    def __init__(self, wrapper=()):
+    def __init__(self, wrapper=(), name="slow_leaker"):
         self.out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
-        self.proc = subprocess.Popen([*wrapper, prog("slow_leaker")], stdout=self.out,
+        self.proc = subprocess.Popen([*wrapper, prog(name)], stdout=self.out,
                                      stderr=subprocess.DEVNULL)
 
     def rounds(self):
@@ -88,6 +88,28 @@ class AttachWindow(unittest.TestCase):
             _, err = v.communicate(timeout=20)
             self.assertEqual(v.returncode, 0)
             self.assertIn("never unmapped", err)
+            n = leaker.rounds()
+            self.assertGreater(leaker.wait_rounds(n + 3), n + 2)
+        finally:
+            leaker.close()
+
+
+class ZombieLeader(unittest.TestCase):
+    def test_process_whose_main_thread_exited(self):
+        leaker = Leaker(name="zombie_leader")
+        try:
+            leaker.wait_rounds(3)
+            self.assertEqual(proc_state(leaker.proc.pid), "Z")
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                proc = run_vmleak(["-q", "-j", "--verify", "-o", out.name, "-p",
+                                   str(leaker.proc.pid), "-d", "0.5"])
+                with open(out.name) as f:
+                    report = json.load(f)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            sites = [s for s in report["sites"] if not s["suppressed"]]
+            self.assertGreater(sum(s["count"] for s in sites), 5)
+            self.assertIn("worker", [f["function"] for f in sites[0]["frames"]])
+            self.assertEqual(report["verify"]["mismatches"], [])
             n = leaker.rounds()
             self.assertGreater(leaker.wait_rounds(n + 3), n + 2)
         finally:
