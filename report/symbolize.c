@@ -369,7 +369,7 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 		}
 	}
 	out->function = e->function;
-	out->offset = e->function ? offset - e->func_start : 0;
+	out->offset = e->function ? offset - e->func_start : offset; /* else: in the module */
 	out->file = e->file;
 	out->line = e->line;
 }
