@@ -23,6 +23,7 @@ enum rule_list {
 	LIST_POOL,
 	LIST_THREAD_STACK,
 	LIST_MAPPING,
+	LIST_POOL_MODULE, /* unnamed code of these modules is a pool allocator */
 	LIST_COUNT,
 };
 
@@ -246,6 +247,7 @@ static const struct keyword keywords[] = {
 	{"runtime-module", LIST_RUNTIME_MODULE},
 	{"runtime-function", LIST_RUNTIME_FUNCTION},
 	{"allocator per-allocation", LIST_PER_ALLOCATION},
+	{"allocator pool-module", LIST_POOL_MODULE},
 	{"allocator pool", LIST_POOL},
 	{"thread-stack", LIST_THREAD_STACK},
 	{"mapping", LIST_MAPPING},
@@ -421,14 +423,25 @@ static bool list_matches_function(const struct glob_list *l, const char *functio
 	return false;
 }
 
-bool rules_is_runtime_module(const struct rules *r, const char *module)
+static bool list_matches_module(const struct glob_list *l, const char *module)
 {
-	const struct glob_list *l = &r->lists[LIST_RUNTIME_MODULE];
-
 	for (size_t i = 0; i < l->n; i++)
 		if (module_matches(l->v[i], module))
 			return true;
 	return false;
+}
+
+bool rules_is_runtime_module(const struct rules *r, const char *module)
+{
+	return list_matches_module(&r->lists[LIST_RUNTIME_MODULE], module);
+}
+
+/* A call site without a symbol in a module whose allocator internals are
+ * unnamed (a stripped interpreter): its direct mappings are the allocator's. */
+static bool unnamed_pool_code(const struct rules *r, const struct frame_info *f)
+{
+	return !f->function && f->module &&
+	       list_matches_module(&r->lists[LIST_POOL_MODULE], f->module);
 }
 
 static bool is_allocator(const struct rules *r, const struct frame_info *f)
@@ -512,6 +525,8 @@ enum site_category rules_classify(const struct rules *r, const struct frame_info
 		return CAT_MALLOC_HEAP;
 	if (c == n)
 		return CAT_LOADER;
+	if (unnamed_pool_code(r, &f[c]))
+		return CAT_MALLOC_HEAP;
 	if (c == 0)
 		return CAT_PROGRAM; /* the program made the syscall itself */
 	api = &f[c - 1];

@@ -105,6 +105,27 @@ START_TEST(test_pool_thread_runtime_loader_unknown)
 }
 END_TEST
 
+/* Debian's python3.11 (LTO, stripped): PyObject_Malloc tail-calls into static
+ * arena code, so no allocator name is on the stack at all. */
+START_TEST(test_pool_module_unnamed_code)
+{
+	struct rules *r = defaults();
+	struct frame_info arena[] = {FR("mmap", LIBC), FR(NULL, PY), FR(NULL, PY),
+				     FR("PyTraceBack_Here", PY), FR("main", PY)};
+	struct frame_info named[] = {FR("mmap", LIBC), FR("new_mmap_object", PY),
+				     FR("main", PY)};
+	struct frame_info other[] = {FR("mmap", LIBC), FR(NULL, PROG), FR("main", PROG)};
+	size_t cs = 99;
+
+	ck_assert_int_eq(CLASSIFY(r, arena, &anon_rw, &cs), CAT_MALLOC_HEAP);
+	ck_assert_uint_eq(cs, 1);
+	/* named code of the interpreter, and unnamed code elsewhere, stay the program's */
+	ck_assert_int_eq(CLASSIFY(r, named, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_int_eq(CLASSIFY(r, other, &anon_rw, &cs), CAT_PROGRAM);
+	rules_free(r);
+}
+END_TEST
+
 /* A leak in the program's own shared library is the program's. */
 START_TEST(test_own_library)
 {
@@ -262,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, test_malloc_chunk_and_heap);
 	tcase_add_test(tc, test_pool_thread_runtime_loader_unknown);
 	tcase_add_test(tc, test_own_library);
+	tcase_add_test(tc, test_pool_module_unnamed_code);
 	tcase_add_test(tc, test_user_pool_allocator);
 	tcase_add_test(tc, test_suppressions);
 	tcase_add_test(tc, test_malformed);
