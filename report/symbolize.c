@@ -165,8 +165,10 @@ static int sym_rank(const GElf_Sym *sym, const char *name)
 		rank -= 10;
 		name++;
 	}
-	if (strchr(name, '@'))
-		rank -= 5;
+	if (strchr(name, '@') && !strstr(name, "@@"))
+		rank -= 5; /* an old version; "@@" marks the default, public one */
+	if (strstr(name, "_alias"))
+		rank -= 8; /* glibc's internal aliases (__libc_start_main_alias_2) */
 	return rank;
 }
 
