@@ -1025,6 +1025,15 @@ static size_t text_suppressed_line(struct report_ctx *c)
 	return n;
 }
 
+static void text_thread_stacks(struct report_ctx *c)
+{
+	size_t stacks = c->cat_regions[CAT_THREAD_STACK];
+
+	fprintf(c->out, "thread stacks: %zu (", stacks);
+	text_size(c->out, c->cat_bytes[CAT_THREAD_STACK]);
+	fprintf(c->out, "), %zu of exited threads\n", c->d->dead_thread_stacks);
+}
+
 static void text_summary(struct report_ctx *c)
 {
 	FILE *f = c->out;
@@ -1044,9 +1053,7 @@ static void text_summary(struct report_ctx *c)
 		lines++;
 	}
 	if (stacks) {
-		fprintf(f, "thread stacks: %zu (", stacks);
-		text_size(f, c->cat_bytes[CAT_THREAD_STACK]);
-		fprintf(f, "), %zu of exited threads\n", c->d->dead_thread_stacks);
+		text_thread_stacks(c);
 		lines++;
 	}
 	if (lines && !c->o->all)
@@ -1077,9 +1084,13 @@ static void write_text(struct report_ctx *c)
 
 	c->cwd = getcwd(NULL, 0);
 	text_headline(c);
-	/* a clean run is one line unless --all asks for the suppressed sites */
-	if (!c->unsup_regions && !c->o->all)
+	/* a clean run is one line unless --all asks for the suppressed sites, but
+	 * stacks kept for threads stay visible: unjoined threads are a classic leak */
+	if (!c->unsup_regions && !c->o->all) {
+		if (c->cat_regions[CAT_THREAD_STACK])
+			text_thread_stacks(c);
 		goto verify;
+	}
 	for (size_t i = 0; i < c->nsites; i++)
 		if (!c->sites[i].suppressed)
 			text_site(c, ++num, &c->sites[i]);

@@ -343,9 +343,6 @@ class ThreadStacks(unittest.TestCase):
         self.assertEqual(sum(s["count"] for s in stacks), self.THREADS)
         self.assertGreaterEqual(sum(s["bytes"] for s in stacks), self.THREADS * 8 * MIB)
 
-    # vmleak bug: a clean run's text report is one line, without the summary
-    # lines (see /work/notes/bugs-backtraces.md, section 2)
-    @unittest.expectedFailure
     def test_text_summary_has_thread_stacks_line(self):
         proc = run_vmleak(["-q", "--", example("pthread_leak"), str(self.THREADS)])
         self.assertEqual(proc.returncode, 0, proc.stderr)
