@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""tests/integration/test_reliability_attach.py - attach mode never harms the
+process it traces: 100 attach/detach cycles on a multithreaded program that
+checksums its own work, and vmleak SIGKILLed while attached (no EXITKILL): the
+program keeps running, is left untraced and unstopped, and ends with the right
+checksum and exit status."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from vmleak_common import VMLEAK, prog, run_vmleak
+
+MASK = (1 << 64) - 1
+WORDS = 1024
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def expected_checksum(counts):
+    """rel_checksum's checksum, recomputed from its per-thread item counts."""
+    total = 0
+    tail = WORDS * (WORDS - 1) // 2
+    for t, n in enumerate(counts):
+        for i in range(n):
+            total += ((splitmix64(t << 32 | i) * WORDS + tail) & MASK) * (i + 1)
+    return total & MASK
+
+
+def task_status(pid):
+    """{tid: (state letter, TracerPid)} for every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                fields = dict(l.split(":", 1) for l in f if ":" in l)
+        except FileNotFoundError:
+            continue
+        out[int(tid)] = (fields["State"].split()[0], int(fields["TracerPid"]))
+    return out
+
+
+class Checksummer:
+    """rel_checksum NTHREADS in the background; closing its stdin ends it."""
+
+    def __init__(self, threads=4):
+        self.proc = subprocess.Popen([prog("rel_checksum"), str(threads)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line != "started\n":
+            raise AssertionError(f"rel_checksum did not start: {line!r}")
+        self.threads = threads
+
+    def finish(self, test):
+        """Ends the run and checks its checksum against an independent one."""
+        out, _ = self.proc.communicate(timeout=60)
+        lines = out.splitlines()
+        test.assertEqual(len(lines), 2, out)
+        test.assertTrue(lines[0].startswith("counts "), out)
+        counts = [int(c) for c in lines[0].split()[1:]]
+        test.assertEqual(len(counts), self.threads)
+        test.assertTrue(all(c > 0 for c in counts), counts)
+        test.assertEqual(lines[1], f"checksum 0x{expected_checksum(counts):016x}")
+        test.assertEqual(self.proc.returncode, 0, out)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def assert_untraced_and_running(self, test):
+        for tid, (state, tracer) in task_status(self.proc.pid).items():
+            test.assertEqual(tracer, 0, f"thread {tid} still traced")
+            test.assertNotIn(state, ("t", "T"), f"thread {tid} left stopped")
+
+
+class Churn(unittest.TestCase):
+    def test_hundred_attach_detach_cycles(self):
+        prog_ = Checksummer(4)
+        try:
+            target = str(prog_.proc.pid)
+            failures = []
+            for i in range(100):
+                r = run_vmleak(["-q", "-o", os.devnull, "-p", target, "-d", "0.05"])
+                if r.returncode != 0 or r.stderr:
+                    failures.append((i, r.returncode, r.stderr))
+                self.assertIsNone(prog_.proc.poll(), f"died in cycle {i}")
+            self.assertEqual(failures, [])
+            time.sleep(0.1)
+            prog_.assert_untraced_and_running(self)
+            prog_.finish(self)
+        finally:
+            prog_.close()
+
+
+class TracerKilled(unittest.TestCase):
+    def test_sigkill_of_vmleak_leaves_the_target_running(self):
+        prog_ = Checksummer(4)
+        try:
+            for delay in (0.0, 0.05, 0.3, 1.0):
+                v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "-p",
+                                      str(prog_.proc.pid)], stderr=subprocess.DEVNULL)
+                # wait until it holds every thread, then a little longer
+                end = time.time() + 10
+                while time.time() < end:
+                    tracers = {tr for _, tr in task_status(prog_.proc.pid).values()}
+                    if tracers == {v.pid}:
+                        break
+                    time.sleep(0.005)
+                self.assertEqual({tr for _, tr in task_status(prog_.proc.pid).values()},
+                                 {v.pid})
+                time.sleep(delay)
+                v.send_signal(signal.SIGKILL)
+                v.wait()
+                time.sleep(0.1)
+                self.assertIsNone(prog_.proc.poll(), f"target died after delay {delay}")
+                prog_.assert_untraced_and_running(self)
+            prog_.finish(self)
+        finally:
+            prog_.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
