@@ -45,9 +45,26 @@ static int read_tracee(void *ctx, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
+static void notify_unmap(struct task *tk, uint64_t start, uint64_t len);
+
 static bool recording(const struct task *tk)
 {
 	return tk->as && !tk->as->ignored;
+}
+
+/* In seccomp mode a munmap whose arguments the kernel accepts can fail only with
+ * ENOMEM when splitting a mapping would pass vm.max_map_count. Its exit stop is
+ * then worth skipping (one ptrace stop instead of two), except when the result is
+ * wanted: --log prints it, --verify cross-checks everything. */
+static bool munmap_needs_no_exit(const struct tracer *t, const struct mem_call *c)
+{
+	const uint64_t user_top = 1ULL << 47; /* x86_64 4-level paging */
+
+	if (!t->seccomp || t->log || t->opt->verify || c->arch != VM_ARCH_X86_64)
+		return false;
+	if (c->addr & (LEDGER_PAGE_SIZE - 1) || c->len == 0 || c->len > user_top)
+		return false;
+	return c->addr + LEDGER_PAGE_ALIGN(c->len) <= user_top;
 }
 
 void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
@@ -69,6 +86,14 @@ void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
 	case MEM_MUNMAP:
 		if (recording(tk))
 			ledger_take(tk->as->ledger, c->addr, c->len, &tk->pending);
+		if (munmap_needs_no_exit(t, c)) {
+			/* it cannot fail but at vm.max_map_count: save its exit stop */
+			t->events[MEM_MUNMAP]++;
+			if (recording(tk))
+				notify_unmap(tk, c->addr, c->len);
+			region_vec_reset(&tk->pending);
+			return;
+		}
 		break;
 	case MEM_SHMDT:
 		if (recording(tk))

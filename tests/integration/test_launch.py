@@ -75,13 +75,19 @@ class Following(unittest.TestCase):
         self.assertEqual(sites[0]["count"], 1)
 
     def test_threads_exact_totals(self):
-        report, proc = run_json([prog("threads_map")], ["--verify"])
-        self.assertEqual(proc.returncode, 0)
-        site = sites_with(report, "mmap", "rw-", ["MAP_PRIVATE", "MAP_ANONYMOUS"])
-        program = [s for s in site if s["category"] == "program"]
-        self.assertEqual(sum(s["count"] for s in program), 800)
-        self.assertEqual(sum(s["bytes"] for s in program), 800 * 16384)
-        self.assertEqual(report["verify"]["mismatches"], [])
+        # with --verify every munmap's exit is waited for; without it, a munmap
+        # with valid arguments is applied at its seccomp stop alone
+        for options in (["--verify"], []):
+            with self.subTest(options=options):
+                report, proc = run_json([prog("threads_map")], options)
+                self.assertEqual(proc.returncode, 0)
+                site = sites_with(report, "mmap", "rw-", ["MAP_PRIVATE", "MAP_ANONYMOUS"])
+                program = [s for s in site if s["category"] == "program"]
+                self.assertEqual(sum(s["count"] for s in program), 800)
+                self.assertEqual(sum(s["bytes"] for s in program), 800 * 16384)
+                self.assertGreaterEqual(report["events"]["munmap"], 800)
+                if options:
+                    self.assertEqual(report["verify"]["mismatches"], [])
 
     def test_no_follow_forks_ignores_the_child(self):
         report, _ = run_json([prog("fork_leak")], ["--no-follow-forks"])
