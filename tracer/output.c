@@ -126,7 +126,6 @@ long tracer_write_report(struct tracer *t, bool final)
 		.min_age = t->opt->min_age,
 		.all = t->opt->all,
 	};
-	struct symbolizer *sym = NULL;
 	int32_t child = launched_pid(t);
 	long ret;
 
@@ -161,19 +160,17 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.verify_checked = t->verify_checked;
 	d.mismatches = t->mismatches;
 	d.nmismatches = t->nmismatches;
-	if (t->opt->depth > 0) {
-		sym = symbolizer_new(t->stacks, t->paths, t->rules);
-		if (sym) {
-			d.resolve = symbolizer_resolve;
-			d.resolve_ctx = sym;
-		}
+	/* kept across interim reports: each PC is symbolized once per session */
+	if (t->opt->depth > 0 && !t->sym)
+		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+	if (t->sym) {
+		d.resolve = symbolizer_resolve;
+		d.resolve_ctx = t->sym;
 	}
 	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	t->reports_written++;
-	if (sym)
-		symbolizer_free(sym);
 	free(c.v);
 	return ret;
 }

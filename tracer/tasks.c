@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report/symbolize.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -145,6 +146,7 @@ void tracer_destroy(struct tracer *t)
 	free(t->done);
 	free(t->mismatches);
 	free(t->exited_sps);
+	symbolizer_free(t->sym);
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
 }

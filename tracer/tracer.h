@@ -17,6 +17,7 @@
 
 struct unwinder;
 struct rules;
+struct symbolizer;
 
 /* One address space (mm): threads and CLONE_VM children share it. */
 struct addr_space {
@@ -71,6 +72,7 @@ struct tracer {
 	struct strtab *paths;	/* file paths and module paths */
 	struct stack_table *stacks;
 	struct rules *rules; /* blame rules + --suppressions */
+	struct symbolizer *sym; /* report time: PCs to functions and lines */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 

@@ -94,6 +94,49 @@ class AttachWindow(unittest.TestCase):
             leaker.close()
 
 
+class InterimReports(unittest.TestCase):
+    def test_interval_writes_one_json_object_per_line(self):
+        leaker = Leaker()
+        try:
+            leaker.wait_rounds(2)
+            proc = run_vmleak(["-q", "-j", "-p", str(leaker.proc.pid), "-d", "1.7",
+                               "--interval", "0.5"])
+            objs = [json.loads(l) for l in proc.stderr.splitlines() if l.strip()]
+            self.assertGreaterEqual(len(objs), 3, proc.stderr)
+            self.assertEqual([o["final"] for o in objs], [False] * (len(objs) - 1) + [True])
+            regions = [o["totals"]["regions"] for o in objs]
+            self.assertEqual(regions, sorted(regions))  # the leaker only leaks
+            self.assertGreater(regions[-1], regions[0])
+        finally:
+            leaker.close()
+
+    def test_sigusr1_reports_without_detaching(self):
+        leaker = Leaker()
+        try:
+            leaker.wait_rounds(2)
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                v = subprocess.Popen([VMLEAK, "-q", "-j", "-o", out.name, "-p",
+                                      str(leaker.proc.pid)])
+                time.sleep(0.5)
+                v.send_signal(10)  # SIGUSR1
+                for _ in range(100):
+                    if os.path.getsize(out.name):
+                        break
+                    time.sleep(0.05)
+                with open(out.name) as f:
+                    first = [json.loads(l) for l in f.read().splitlines() if l.strip()]
+                self.assertEqual([o["final"] for o in first], [False])
+                self.assertIsNone(v.poll())  # still tracing
+                v.send_signal(15)
+                v.wait(timeout=20)
+                with open(out.name) as f:
+                    objs = [json.loads(l) for l in f.read().splitlines() if l.strip()]
+            self.assertEqual(v.returncode, 0)
+            self.assertEqual([o["final"] for o in objs], [False, True])
+        finally:
+            leaker.close()
+
+
 class ZombieLeader(unittest.TestCase):
     def test_process_whose_main_thread_exited(self):
         leaker = Leaker(name="zombie_leader")
