@@ -85,9 +85,20 @@ void signals_forward(void)
 
 int signals_take(void)
 {
-	int f = pending_flags;
+	sigset_t block, old;
+	int f;
 
+	/* read and clear without losing a flag a handler sets in between */
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	f = pending_flags;
 	pending_flags = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	signals_forward();
 	if (f & SIGNALS_TICK) {
 		double now = now_seconds();
