@@ -88,6 +88,8 @@ int signals_take(void)
 	sigset_t block, old;
 	int f;
 
+	if (!pending_flags && !pending_forward)
+		return 0; /* the hot path: once per ptrace stop */
 	/* read and clear without losing a flag a handler sets in between */
 	sigemptyset(&block);
 	sigaddset(&block, SIGALRM);
