@@ -2,10 +2,15 @@
 """tests/integration/test_launch.py - launch mode end to end, asserting on the
 JSON report: the seed's clone-stack leak and its fix, --verify on every example,
 fork, exec, threads, programs that die of signals, exit statuses."""
+import json
 import os
+import signal
+import subprocess
+import tempfile
+import time
 import unittest
 
-from vmleak_common import (example, prog, run_json, run_vmleak, sites_with, unsuppressed,
+from vmleak_common import (VMLEAK, example, prog, run_json, run_vmleak, sites_with, unsuppressed,
                            SRC, source_line, first_program_frame)
 
 STACK_FLAGS = ["MAP_PRIVATE", "MAP_ANONYMOUS", "MAP_STACK"]
@@ -107,6 +112,26 @@ class Dying(unittest.TestCase):
         self.assertEqual(proc.returncode, 139)
         self.assertEqual(report["exit"]["signal"], 11)
         self.assertEqual(sum(s["bytes"] for s in unsuppressed(report)), 2 * 8192)
+
+
+class CtrlC(unittest.TestCase):
+    def test_sigint_to_the_process_group_reaches_the_program(self):
+        """Ctrl-C: the terminal sends SIGINT to the whole foreground group."""
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            v = subprocess.Popen([VMLEAK, "-q", "-j", "-o", out.name, "--",
+                                  prog("slow_leaker")], stdout=subprocess.PIPE,
+                                 start_new_session=True)
+            self.assertTrue(v.stdout.readline())  # the program runs
+            time.sleep(0.2)
+            os.killpg(v.pid, signal.SIGINT)
+            v.wait(timeout=30)
+            v.stdout.close()
+            with open(out.name) as f:
+                report = json.load(f)
+        self.assertEqual(v.returncode, 128 + signal.SIGINT)
+        self.assertEqual(report["exit"]["signal"], signal.SIGINT)
+        leaked = [s for s in unsuppressed(report) if s["bytes"] // s["count"] == 4096]
+        self.assertTrue(leaked, report["sites"])
 
 
 class ExitStatus(unittest.TestCase):
