@@ -4,6 +4,7 @@
 runs on after the detach; attach errors are one exact line and exit 1."""
 import json
 import os
+import pty
 import shutil
 import subprocess
 import tempfile
@@ -133,6 +134,46 @@ class InterimReports(unittest.TestCase):
                     objs = [json.loads(l) for l in f.read().splitlines() if l.strip()]
             self.assertEqual(v.returncode, 0)
             self.assertEqual([o["final"] for o in objs], [False, True])
+        finally:
+            leaker.close()
+
+
+def run_on_terminal(args):
+    """Run vmleak with stderr on a pseudo-terminal; returns (rc, what it wrote)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([VMLEAK, *args], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=30), b"".join(chunks).decode(errors="replace")
+
+
+class StatusLine(unittest.TestCase):
+    def test_live_status_on_a_terminal_is_erased_before_the_report(self):
+        leaker = Leaker()
+        try:
+            leaker.wait_rounds(2)
+            rc, out = run_on_terminal(["-p", str(leaker.proc.pid), "-d", "1.2"])
+            self.assertEqual(rc, 0)
+            updates = out.count("\rvmleak: ")
+            self.assertGreaterEqual(updates, 2, repr(out[:300]))
+            self.assertLessEqual(updates, 1.2 * 4 + 2)  # at most 4 a second
+            self.assertIn("live regions", out)
+            report = out.rindex("never unmapped")
+            self.assertGreater(report, out.rindex("\r\x1b[K"))  # erased first
+            rc, out = run_on_terminal(["-q", "-p", str(leaker.proc.pid), "-d", "0.5"])
+            self.assertEqual(rc, 0)
+            self.assertNotIn("live regions", out)
+            self.assertIn("never unmapped", out)
         finally:
             leaker.close()
 
