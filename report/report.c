@@ -21,7 +21,7 @@
 
 /* One call site: regions sharing a key, plus what resolve said about it. */
 struct site {
-	const struct report_region **regs; /* into the sorted region list, by time */
+	const struct region **regs; /* into the sorted region list, by time */
 	size_t n;
 	uint64_t bytes;
 	uint64_t min_len, max_len;
@@ -44,7 +44,7 @@ struct report_ctx {
 	FILE *out;
 	const struct report_data *d;
 	const struct report_options *o;
-	const struct report_region **regs; /* filtered, sorted by site key then time */
+	const struct region **regs; /* d->regions, filtered and sorted by site key then time */
 	size_t nregs;
 	struct site *sites; /* kept sites, sorted by bytes */
 	size_t nsites;
@@ -224,20 +224,29 @@ static int cmp_site_key(const struct region *a, const struct region *b)
 	return 0;
 }
 
-static int cmp_region_ptr(const void *pa, const void *pb)
+static int32_t region_pid(const struct report_data *d, const struct region *r)
 {
-	const struct report_region *a = *(const struct report_region *const *)pa;
-	const struct report_region *b = *(const struct report_region *const *)pb;
-	int c = cmp_site_key(&a->r, &b->r);
+	return d->pid_of ? d->pid_of(d->pid_ctx, r) : r->tid;
+}
+
+static int cmp_region_ptr(const void *pa, const void *pb, void *arg)
+{
+	const struct report_data *d = arg;
+	const struct region *a = *(const struct region *const *)pa;
+	const struct region *b = *(const struct region *const *)pb;
+	int c = cmp_site_key(a, b);
 
 	if (c)
 		return c;
-	if (a->r.time_ms != b->r.time_ms)
-		return a->r.time_ms < b->r.time_ms ? -1 : 1;
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	if (a->r.start != b->r.start)
-		return a->r.start < b->r.start ? -1 : 1;
+	if (a->time_ms != b->time_ms)
+		return a->time_ms < b->time_ms ? -1 : 1;
+	if (a->tid != b->tid) {
+		int32_t pa_ = region_pid(d, a), pb_ = region_pid(d, b);
+		if (pa_ != pb_)
+			return pa_ < pb_ ? -1 : 1;
+	}
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
 	return 0;
 }
 
@@ -249,23 +258,23 @@ static bool region_is_old_enough(const struct report_data *d, const struct repor
 	return finite_or_zero(d->duration_s) - r->time_ms / 1000.0 >= o->min_age;
 }
 
+/* Filter and sort the caller's pointer array in place: no copy of the regions,
+ * so a report of a million regions costs the pointers the caller already has. */
 static int collect_regions(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
 
-	c->regs = calloc(d->nregions ? d->nregions : 1, sizeof(*c->regs));
-	if (!c->regs)
-		return -ENOMEM;
+	c->regs = d->regions;
 	for (size_t i = 0; i < d->nregions; i++) {
-		const struct report_region *rr = &d->regions[i];
+		const struct region *r = d->regions[i];
 
-		if (rr->r.origin == REGION_PREEXISTING || rr->r.end <= rr->r.start)
+		if (r->origin == REGION_PREEXISTING || r->end <= r->start)
 			continue;
-		if (!region_is_old_enough(d, c->o, &rr->r))
+		if (!region_is_old_enough(d, c->o, r))
 			continue;
-		c->regs[c->nregs++] = rr;
+		c->regs[c->nregs++] = r;
 	}
-	qsort(c->regs, c->nregs, sizeof(*c->regs), cmp_region_ptr);
+	qsort_r(c->regs, c->nregs, sizeof(*c->regs), cmp_region_ptr, (void *)d);
 	return 0;
 }
 
@@ -275,7 +284,7 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	struct report_site_info info = {.category = CAT_UNKNOWN};
 
 	s->category = CAT_UNKNOWN;
-	if (!d->resolve || d->resolve(d->resolve_ctx, s->regs[0]->r.site, &s->regs[0]->r, &info))
+	if (!d->resolve || d->resolve(d->resolve_ctx, s->regs[0]->site, s->regs[0], &info))
 		return 0;
 	if ((unsigned)info.category < CAT_COUNT)
 		s->category = info.category;
@@ -290,13 +299,13 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	return 0;
 }
 
-static void site_add_region(struct site *s, const struct report_region *rr)
+static void site_add_region(struct site *s, const struct region *r)
 {
-	uint64_t len = region_len(&rr->r);
+	uint64_t len = region_len(r);
 
 	if (!s->n) {
 		s->min_len = s->max_len = len;
-		s->first_ms = s->last_ms = rr->r.time_ms;
+		s->first_ms = s->last_ms = r->time_ms;
 	}
 	s->n++;
 	s->bytes += len;
@@ -304,10 +313,10 @@ static void site_add_region(struct site *s, const struct report_region *rr)
 		s->min_len = len;
 	if (len > s->max_len)
 		s->max_len = len;
-	if (rr->r.time_ms < s->first_ms)
-		s->first_ms = rr->r.time_ms;
-	if (rr->r.time_ms > s->last_ms)
-		s->last_ms = rr->r.time_ms;
+	if (r->time_ms < s->first_ms)
+		s->first_ms = r->time_ms;
+	if (r->time_ms > s->last_ms)
+		s->last_ms = r->time_ms;
 }
 
 static int cmp_site(const void *pa, const void *pb)
@@ -335,7 +344,7 @@ static int build_sites(struct report_ctx *c)
 		struct site *s = &c->sites[c->nsites];
 		size_t j = i;
 
-		while (j < c->nregs && cmp_site_key(&c->regs[i]->r, &c->regs[j]->r) == 0)
+		while (j < c->nregs && cmp_site_key(c->regs[i], c->regs[j]) == 0)
 			site_add_region(s, c->regs[j++]);
 		s->regs = &c->regs[i];
 		c->nsites++;
@@ -375,35 +384,64 @@ static int cmp_pid_total(const void *pa, const void *pb)
 	return (a->pid > b->pid) - (a->pid < b->pid);
 }
 
-/* Per-pid totals of the unsuppressed regions, sorted by pid. */
+/* Per-pid totals of the unsuppressed regions, sorted by pid. Pids are few: an
+ * open-addressing table indexes them while the regions are counted. */
+static struct pid_total *pid_slot(struct pid_total **tab, size_t *cap, size_t *used,
+				  int32_t pid)
+{
+	if ((*used + 1) * 2 > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct pid_total *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < *cap; i++) {
+			if (!(*tab)[i].regions)
+				continue;
+			size_t j = ((uint32_t)(*tab)[i].pid * 2654435761u) & (ncap - 1);
+			while (n[j].regions)
+				j = (j + 1) & (ncap - 1);
+			n[j] = (*tab)[i];
+		}
+		free(*tab);
+		*tab = n;
+		*cap = ncap;
+	}
+	size_t j = ((uint32_t)pid * 2654435761u) & (*cap - 1);
+	while ((*tab)[j].regions && (*tab)[j].pid != pid)
+		j = (j + 1) & (*cap - 1);
+	if (!(*tab)[j].regions) {
+		(*tab)[j].pid = pid;
+		(*used)++;
+	}
+	return &(*tab)[j];
+}
+
 static int build_pid_totals(struct report_ctx *c)
 {
-	struct pid_total *all;
-	size_t n = 0;
+	struct pid_total *tab = NULL, *e;
+	size_t cap = 0, used = 0;
 
-	all = calloc(c->unsup_regions ? c->unsup_regions : 1, sizeof(*all));
-	if (!all)
-		return -ENOMEM;
 	for (size_t i = 0; i < c->nsites; i++) {
 		const struct site *s = &c->sites[i];
 
 		if (s->suppressed)
 			continue;
-		for (size_t k = 0; k < s->n; k++)
-			all[n++] =
-				(struct pid_total){s->regs[k]->pid, 1, region_len(&s->regs[k]->r)};
-	}
-	qsort(all, n, sizeof(*all), cmp_pid_total);
-	c->npids = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (c->npids && all[c->npids - 1].pid == all[i].pid) {
-			all[c->npids - 1].regions++;
-			all[c->npids - 1].bytes += all[i].bytes;
-			continue;
+		for (size_t k = 0; k < s->n; k++) {
+			e = pid_slot(&tab, &cap, &used, region_pid(c->d, s->regs[k]));
+			if (!e) {
+				free(tab);
+				return -ENOMEM;
+			}
+			e->regions++;
+			e->bytes += region_len(s->regs[k]);
 		}
-		all[c->npids++] = all[i];
 	}
-	c->pids = all;
+	c->npids = 0;
+	for (size_t i = 0; i < cap; i++)
+		if (tab[i].regions)
+			tab[c->npids++] = tab[i];
+	qsort(tab, c->npids, sizeof(*tab), cmp_pid_total);
+	c->pids = tab;
 	return 0;
 }
 
@@ -635,22 +673,23 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 		fputs(", \"line\": null}", f);
 }
 
-static void json_region(FILE *f, const struct report_data *d, const struct report_region *rr)
+static void json_region(FILE *f, const struct report_data *d, const struct region *r)
 {
-	fprintf(f, "{\"pid\": %" PRId32 ", \"tid\": %" PRId32 ", \"start\": ", rr->pid, rr->r.tid);
-	json_hex(f, rr->r.start);
+	fprintf(f, "{\"pid\": %" PRId32 ", \"tid\": %" PRId32 ", \"start\": ", region_pid(d, r),
+		r->tid);
+	json_hex(f, r->start);
 	fputs(", \"end\": ", f);
-	json_hex(f, rr->r.end);
-	fprintf(f, ", \"length\": %" PRIu64 ", \"at_s\": ", region_len(&rr->r));
-	json_ms(f, rr->r.time_ms);
+	json_hex(f, r->end);
+	fprintf(f, ", \"length\": %" PRIu64 ", \"at_s\": ", region_len(r));
+	json_ms(f, r->time_ms);
 	fputs(", \"path\": ", f);
-	json_str(f, region_path(d, &rr->r));
+	json_str(f, region_path(d, r));
 	fputc('}', f);
 }
 
 static void json_site(struct report_ctx *c, const struct site *s)
 {
-	const struct region *r = &s->regs[0]->r;
+	const struct region *r = s->regs[0];
 	FILE *f = c->out;
 	char prot[4];
 
@@ -832,7 +871,7 @@ static int cmp_int32(const void *pa, const void *pb)
 }
 
 /* "pid 5981" or "pids 1,2,3" (at most TEXT_MAX_PIDS, then ",..."). */
-static void text_site_pids(FILE *f, const struct site *s)
+static void text_site_pids(FILE *f, const struct report_data *d, const struct site *s)
 {
 	int32_t *pids = malloc(s->n * sizeof(*pids));
 	size_t n = 0;
@@ -840,7 +879,7 @@ static void text_site_pids(FILE *f, const struct site *s)
 	if (!pids)
 		return;
 	for (size_t i = 0; i < s->n; i++)
-		pids[i] = s->regs[i]->pid;
+		pids[i] = region_pid(d, s->regs[i]);
 	qsort(pids, s->n, sizeof(*pids), cmp_int32);
 	for (size_t i = 0; i < s->n; i++)
 		if (!n || pids[n - 1] != pids[i])
@@ -856,11 +895,11 @@ static void text_site_pids(FILE *f, const struct site *s)
 /* The file a site maps, or "N files" when its regions map several. */
 static void text_site_path(FILE *f, const struct report_data *d, const struct site *s)
 {
-	const char *first = region_path(d, &s->regs[0]->r);
+	const char *first = region_path(d, s->regs[0]);
 	size_t others = 0;
 
 	for (size_t i = 1; i < s->n; i++)
-		if (s->regs[i]->r.path != s->regs[0]->r.path)
+		if (s->regs[i]->path != s->regs[0]->path)
 			others++;
 	if (others) {
 		fputs("  several files", f);
@@ -874,7 +913,7 @@ static void text_site_path(FILE *f, const struct report_data *d, const struct si
 
 static void text_site_title(struct report_ctx *c, size_t num, const struct site *s)
 {
-	const struct region *r = &s->regs[0]->r;
+	const struct region *r = s->regs[0];
 	FILE *f = c->out;
 	char prot[4], flags[512];
 
@@ -888,7 +927,7 @@ static void text_site_title(struct report_ctx *c, size_t num, const struct site 
 	fprintf(f, " %s%s%s", prot, flags[0] ? " " : "", flags);
 	if (r->kind == REGION_FILE || r->kind == REGION_SHM)
 		text_site_path(f, c->d, s);
-	text_site_pids(f, s);
+	text_site_pids(f, c->d, s);
 	if (s->suppressed)
 		fprintf(f, "  (suppressed: %s)", site_category_name(s->category));
 	fputc('\n', f);
@@ -973,7 +1012,7 @@ static const char *site_api(const struct site *s)
 	if (!s->callsite)
 		return NULL;
 	api = s->frames[s->callsite - 1].function;
-	if (!api || strstr(api, op_name(s->regs[0]->r.op)))
+	if (!api || strstr(api, op_name(s->regs[0]->op)))
 		return NULL;
 	return api;
 }
@@ -1130,7 +1169,7 @@ static void folded_frame(FILE *f, const struct frame_info *fr)
 
 static void folded_site(struct report_ctx *c, const struct site *s)
 {
-	const char *exe = pid_exe(c->d, s->regs[0]->pid);
+	const char *exe = pid_exe(c->d, region_pid(c->d, s->regs[0]));
 	FILE *f = c->out;
 
 	folded_str(f, exe ? base_name(exe) : "[unknown]");
@@ -1138,7 +1177,7 @@ static void folded_site(struct report_ctx *c, const struct site *s)
 		fputc(';', f);
 		folded_frame(f, &s->frames[i - 1]);
 	}
-	fprintf(f, ";%s %" PRIu64 "\n", op_name(s->regs[0]->r.op), s->bytes);
+	fprintf(f, ";%s %" PRIu64 "\n", op_name(s->regs[0]->op), s->bytes);
 }
 
 static void write_folded(struct report_ctx *c)
@@ -1155,7 +1194,6 @@ static void free_ctx(struct report_ctx *c)
 	for (size_t i = 0; i < c->nsites; i++)
 		free(c->sites[i].frames);
 	free(c->sites);
-	free(c->regs);
 	free(c->pids);
 	free(c->cwd);
 }

@@ -56,12 +56,6 @@ struct report_site_info {
 typedef int (*report_resolve_fn)(void *ctx, uint32_t stack, const struct region *example,
 				 struct report_site_info *out);
 
-/* A region still mapped when the report is taken. */
-struct report_region {
-	struct region r;
-	int32_t pid; /* process (tgid) of r.tid */
-};
-
 struct report_process {
 	int32_t pid;
 	const char *exe; /* NULL when unknown */
@@ -86,8 +80,13 @@ struct report_data {
 	int exit_signal; /* 0 = exited normally */
 	uint64_t events[MEM_OP_COUNT]; /* successful calls by op */
 	uint64_t failed;	       /* failed memory calls */
-	const struct report_region *regions;
+	/* The regions still mapped when the report is taken, by pointer (no copies:
+	 * a ledger's regions stay put while nothing changes it). report_write
+	 * filters and reorders this array in place. */
+	const struct region **regions;
 	size_t nregions;
+	int32_t (*pid_of)(void *ctx, const struct region *r); /* NULL: the tid */
+	void *pid_ctx;
 	const struct report_process *procs;
 	size_t nprocs;
 	const struct strtab *paths; /* region.path ids */

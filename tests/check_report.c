@@ -74,8 +74,22 @@ static int fake_resolve(void *ctx, uint32_t stack, const struct region *example,
 	return 0;
 }
 
-static struct report_region regs[64];
+/* A region and the pid the report should show for it (report_data.pid_of). */
+struct test_region {
+	struct region r; /* first: pid_of finds the test_region from &r */
+	int32_t pid;
+};
+
+static struct test_region regs[64];
+static const struct region *reg_ptrs[64]; /* report_write reorders these */
 static size_t nregs;
+
+static int32_t test_pid_of(void *ctx, const struct region *r)
+{
+	(void)ctx;
+	return ((const struct test_region *)r)->pid;
+}
+
 static struct fake_resolver resolver;
 static char *cmd_argv[] = {"./clone_stack_leak", NULL};
 static int32_t the_pids[] = {5981};
@@ -83,10 +97,19 @@ static struct report_process the_procs[] = {{5981, "/root/clone_stack_leak"}};
 static struct report_data data;
 static struct report_options opts;
 
+static void point_at_regions(void)
+{
+	for (size_t i = 0; i < nregs; i++)
+		reg_ptrs[i] = &regs[i].r;
+	data.regions = reg_ptrs;
+	data.nregions = nregs;
+	data.pid_of = test_pid_of;
+}
+
 static void add_region(int32_t pid, uint64_t start, uint64_t len, uint32_t site, uint8_t op,
 		       uint8_t kind, uint8_t prot, uint32_t flags, uint32_t time_ms)
 {
-	struct report_region *rr = &regs[nregs++];
+	struct test_region *rr = &regs[nregs++];
 
 	ck_assert_uint_le(nregs, 64);
 	memset(rr, 0, sizeof(*rr));
@@ -144,8 +167,7 @@ static char *run(enum report_format format, long *ret)
 	long r;
 
 	ck_assert_ptr_nonnull(f);
-	data.regions = regs;
-	data.nregions = nregs;
+	point_at_regions();
 	opts.format = format;
 	r = report_write(f, &data, &opts);
 	ck_assert_int_eq(fclose(f), 0);
@@ -980,8 +1002,7 @@ START_TEST(test_write_error_reported)
 	if (!f)
 		return;
 	add_anon(0x10000, 4096, 1, 1);
-	data.regions = regs;
-	data.nregions = nregs;
+	point_at_regions();
 	opts.format = REPORT_JSON;
 	ret = report_write(f, &data, &opts);
 	ck_assert_int_lt(ret, 0);

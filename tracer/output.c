@@ -14,49 +14,45 @@
 
 struct live_ctx {
 	struct tracer *t;
-	struct report_region *v;
+	const struct region **v;
 	size_t n, cap;
 };
 
-static int push_region(struct live_ctx *c, const struct region *r, int32_t pid)
-{
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 256;
-		struct report_region *nv = realloc(c->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = ncap;
-	}
-	c->v[c->n].r = *r;
-	c->v[c->n].pid = pid;
-	c->n++;
-	return 0;
-}
-
-static int add_live(const struct region *r, void *arg)
+static int add_region(const struct region *r, void *arg)
 {
 	struct live_ctx *c = arg;
 
 	if (r->origin == REGION_PREEXISTING)
 		return 0;
-	return push_region(c, r, tid_lookup(c->t, r->tid));
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = ncap;
+	}
+	c->v[c->n++] = r;
+	return 0;
 }
 
-/* The finished spaces' regions plus those of every space still alive. */
+/* Pointers to the regions of every address space that counts: the finished
+ * ones (frozen at their last exit) and the ones still alive. */
 static int gather_regions(struct tracer *t, struct live_ctx *c)
 {
 	c->t = t;
-	for (size_t i = 0; i < t->ndone; i++)
-		if (push_region(c, &t->done[i].r, t->done[i].pid))
-			return -ENOMEM;
 	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
-		if (as->snapshotted || as->ignored || as->users <= 0)
+		if (as->ignored || (as->users <= 0 && !as->snapshotted))
 			continue;
-		if (ledger_foreach(as->ledger, add_live, c))
+		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+static int32_t region_pid(void *ctx, const struct region *r)
+{
+	return tid_lookup(ctx, r->tid);
 }
 
 /* The blame rules and --suppressions files; NULL with err set on a bad file. */
@@ -101,7 +97,7 @@ static size_t count_exited_thread_stacks(struct tracer *t, const struct live_ctx
 		return 0;
 	qsort(t->exited_sps, t->nexited, sizeof(uint64_t), cmp_u64);
 	for (size_t i = 0; i < c->n; i++) {
-		const struct region *r = &c->v[i].r;
+		const struct region *r = c->v[i];
 		size_t lo = 0, hi = t->nexited;
 		while (lo < hi) { /* first sp >= start */
 			size_t mid = lo + (hi - lo) / 2;
@@ -153,6 +149,8 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.failed = t->failed;
 	d.regions = c.v;
 	d.nregions = c.n;
+	d.pid_of = region_pid;
+	d.pid_ctx = t;
 	d.procs = t->procs;
 	d.nprocs = t->nprocs;
 	d.paths = t->paths;
@@ -195,7 +193,7 @@ void status_update(struct tracer *t, bool force)
 	last_status = now;
 	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 		if (as->ignored || as->users <= 0)
-			continue;
+			continue; /* alive ones only */
 		procs++;
 		regions += ledger_count(as->ledger);
 		bytes += ledger_bytes(as->ledger);

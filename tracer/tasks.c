@@ -143,7 +143,6 @@ void tracer_destroy(struct tracer *t)
 	for (size_t i = 0; i < t->nprocs; i++)
 		free((char *)t->procs[i].exe);
 	free(t->procs);
-	free(t->done);
 	free(t->mismatches);
 	free(t->exited_sps);
 	symbolizer_free(t->sym);
@@ -255,6 +254,12 @@ void space_release(struct tracer *t, struct addr_space *as, bool report)
 		return;
 	if (report && !as->snapshotted)
 		space_snapshot(t, as, false);
+	if (report && as->snapshotted && !as->ignored) {
+		/* keep the frozen ledger for the report; the unwinder is done */
+		unwinder_free(as->uw);
+		as->uw = NULL;
+		return;
+	}
 	space_unlink(t, as);
 	space_free(as);
 }
@@ -286,26 +291,6 @@ void proc_remember(struct tracer *t, pid_t pid)
 	t->nprocs++;
 }
 
-struct snap_ctx {
-	struct tracer *t;
-};
-
-static int snap_region(const struct region *r, void *arg)
-{
-	struct tracer *t = ((struct snap_ctx *)arg)->t;
-
-	if (r->origin == REGION_PREEXISTING)
-		return 0;
-	struct report_region *d = grow(t->done, &t->capdone, t->ndone + 1, sizeof(*d));
-	if (!d)
-		return -ENOMEM;
-	t->done = d;
-	t->done[t->ndone].r = *r;
-	t->done[t->ndone].pid = tid_lookup(t, r->tid);
-	t->ndone++;
-	return 0;
-}
-
 static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismatch *mm,
 			   size_t n, size_t checked)
 {
@@ -327,12 +312,10 @@ static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismat
 	}
 }
 
-/* Record as's unmatched regions for the final report; with verify (the mm is
- * still alive), compare the ledger with /proc/PID/maps first. */
+/* Freeze as's ledger for the final report (its last task is exiting); with
+ * verify (the mm is still alive), compare the ledger with /proc/PID/maps. */
 void space_snapshot(struct tracer *t, struct addr_space *as, bool verify)
 {
-	struct snap_ctx c = {t};
-
 	if (as->snapshotted || as->ignored)
 		return;
 	as->snapshotted = true;
@@ -343,5 +326,4 @@ void space_snapshot(struct tracer *t, struct addr_space *as, bool verify)
 			add_mismatches(t, as->pid, mm, n, checked);
 		free(mm);
 	}
-	ledger_foreach(as->ledger, snap_region, &c);
 }

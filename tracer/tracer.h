@@ -27,7 +27,7 @@ struct addr_space {
 	int live_users;	     /* users that have not reached their exit stop */
 	pid_t pid;	     /* a process using it, for /proc reads */
 	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
-	bool snapshotted;    /* its unmatched regions went to the report already */
+	bool snapshotted;    /* finished: its ledger is frozen and kept for the report */
 	bool group_exiting;  /* exit_group or a fatal signal: its threads die with it */
 	struct addr_space *next_all;
 };
@@ -79,9 +79,6 @@ struct tracer {
 	/* tid -> tgid of every task ever seen, for the report */
 	struct tid_map *tids;
 
-	/* finished address spaces' unmatched regions */
-	struct report_region *done;
-	size_t ndone, capdone;
 	struct report_process *procs;
 	size_t nprocs, capprocs;
 	struct verify_mismatch *mismatches;
