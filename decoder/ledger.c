@@ -3,8 +3,8 @@
  * Data structure: a B+tree keyed by region start, with the 40-byte regions stored
  * inline in the leaves. Why not a red-black/AVL tree: one heap node per region costs
  * the region plus two or three links, a colour/balance word and malloc's own header,
- * about 80-90 bytes per region, over the 64-byte budget. A leaf here is one ~4 KiB
- * allocation holding up to 102 regions, so the overhead per region is the unused
+ * about 80-90 bytes per region, over the 64-byte budget. A leaf here is one ~2.5 KiB
+ * allocation holding up to 64 regions, so the overhead per region is the unused
  * slots of its leaf plus a 16-byte internal entry shared by a whole leaf. It is also
  * cache friendly (a lookup is a few binary searches over contiguous keys) and
  * iterates in address order for free.
@@ -28,10 +28,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define LEAF_MAX     102 /* 8 + 102 * 40 = 4088 bytes: one 4 KiB malloc chunk */
-#define INODE_MAX    64	 /* children per internal node (1 KiB) */
-#define MAX_DEPTH    48	 /* internal nodes have >= 2 children, leaves >= 1 region */
-#define ROOT_MIN_CAP 4	 /* a lone root leaf grows in steps from this capacity */
+#ifndef LEAF_MAX
+#define LEAF_MAX 64 /* 8 + 64 * 40 = 2568 bytes: few cache misses per search, short moves */
+#endif
+#define INODE_MAX    64 /* children per internal node (1 KiB) */
+#define MAX_DEPTH    48 /* internal nodes have >= 2 children, leaves >= 1 region */
+#define ROOT_MIN_CAP 4	/* a lone root leaf grows in steps from this capacity */
 
 struct leaf {
 	uint16_t n, cap;

@@ -637,7 +637,7 @@ static int lm_op_clear(struct lm_harness *h, struct lm_slot *s)
 /* Set up from the source: node sizes, window size and place. 0 or -1. */
 static int lm_init(struct lm_harness *h, struct lm_source *src)
 {
-	static const unsigned leaf_sizes[] = {2, 3, 4, 5, 8, 102};
+	static const unsigned leaf_sizes[] = {2, 3, 4, 5, 8, 64};
 	static const unsigned inode_sizes[] = {4, 5, 6, 64};
 
 	memset(h, 0, sizeof(*h));
