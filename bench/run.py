@@ -188,6 +188,10 @@ def run_once(argv, timeout):
     timer.start()
     try:
         _, status, _ = os.wait4(proc.pid, 0)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)  # interrupted: leave nothing running
+        os.wait4(proc.pid, 0)
+        raise
     finally:
         timer.cancel()
         done.set()
@@ -270,7 +274,7 @@ class Bench:
         self.quick = args.quick
         self.rounds = args.rounds or (2 if args.quick else 5)
         self.max_run = args.max_run or (4.0 if args.quick else 60.0)
-        self.slow_run = args.slow_run or (0.3 if args.quick else 8.0)
+        self.slow_run = args.slow_run or (0.3 if args.quick else 10.0)
         self.timeout = self.max_run if args.quick else self.max_run * 2 + 5
         budget = args.budget if args.budget is not None else (35.0 if args.quick else 0)
         self.deadline = time.time() + budget if budget > 0 else None
@@ -310,7 +314,7 @@ class Bench:
             est = max(self.probe(w, tool, prefix) for _, prefix in self.pinnings)
             if est > self.max_run:
                 plan[tool.key] = (0, est)
-            elif est > self.slow_run:
+            elif est > self.slow_run and tool.key not in ("vmleak0", "vmleak"):
                 plan[tool.key] = (1, est)
             else:
                 plan[tool.key] = (self.rounds, est)
@@ -354,7 +358,7 @@ class Bench:
                     if rc == "timeout":
                         cell.note = f"n/a (too slow: > {self.timeout:.0f} s)"
                         continue
-                    if secs > self.slow_run:
+                    if secs > self.slow_run and tool.key not in ("vmleak0", "vmleak"):
                         cell.rounds = 0  # slow: this one run is all it gets
                     if rc != 0:
                         cell.errors.append(rc)
@@ -513,7 +517,12 @@ def machine_line(build):
             f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
+def raise_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main():
+    signal.signal(signal.SIGTERM, raise_on_sigterm)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="vmleak build directory")
     ap.add_argument("--quick", action="store_true", help="2 rounds, tiny sizes")

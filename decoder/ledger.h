@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_PAGE_SIZE 4096ULL
+#define LEDGER_PAGE_SIZE     4096ULL
 #define LEDGER_PAGE_ALIGN(x) (((x) + LEDGER_PAGE_SIZE - 1) & ~(LEDGER_PAGE_SIZE - 1))
 
 enum region_kind {

@@ -41,8 +41,7 @@ struct mismatch_list {
 	int err;
 };
 
-static void mismatch_add(struct mismatch_list *m, uint64_t start, uint64_t end,
-			 const char *problem)
+static void mismatch_add(struct mismatch_list *m, uint64_t start, uint64_t end, const char *problem)
 {
 	if (start >= end || m->err)
 		return;

@@ -346,10 +346,9 @@ size_t decode_traced_syscalls(enum vm_arch arch, uint32_t *nrs, size_t max)
 	if (!tab)
 		return 0;
 	const uint32_t traced[] = {
-		tab->mmap,   tab->mmap2, tab->old_mmap, tab->munmap, tab->mremap,
-		tab->brk,    tab->shmat, tab->shmdt,	tab->ipc,    tab->clone,
-		tab->clone3, tab->fork,	 tab->vfork,	tab->execve, tab->execveat,
-		tab->exit_group,
+		tab->mmap,  tab->mmap2,	 tab->old_mmap, tab->munmap,	 tab->mremap, tab->brk,
+		tab->shmat, tab->shmdt,	 tab->ipc,	tab->clone,	 tab->clone3, tab->fork,
+		tab->vfork, tab->execve, tab->execveat, tab->exit_group,
 	};
 	for (size_t i = 0; i < sizeof(traced) / sizeof(traced[0]); i++)
 		n = push_nr(nrs, n, max, traced[i]);

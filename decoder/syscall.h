@@ -40,20 +40,20 @@ struct mem_call {
 	uint64_t args[6]; /* raw arguments */
 
 	/* normalized arguments; which are meaningful depends on op */
-	uint64_t addr;	    /* mmap hint, munmap/mremap old address, brk request, shmat/shmdt addr */
-	uint64_t len;	    /* mmap/munmap length, mremap old_size */
-	uint64_t new_len;   /* mremap new_size */
-	uint64_t new_addr;  /* mremap new_address (MREMAP_FIXED) */
-	uint64_t prot;	    /* mmap PROT_* */
-	uint64_t flags;	    /* mmap MAP_*, mremap MREMAP_*, shmat SHM_* */
-	int64_t fd;	    /* mmap fd (sign-extended for i386) */
-	uint64_t offset;    /* mmap offset in bytes (mmap2's page units converted) */
-	int64_t shmid;	    /* shmat */
-	uint64_t clone_flags; /* MEM_CLONE: CLONE_* | exit signal; fork = SIGCHLD,
-			       * vfork = CLONE_VM|CLONE_VFORK|SIGCHLD, clone3 read from memory */
-	bool via_ipc;	      /* i386 ipc() multiplexer */
+	uint64_t addr;	   /* mmap hint, munmap/mremap old address, brk request, shmat/shmdt addr */
+	uint64_t len;	   /* mmap/munmap length, mremap old_size */
+	uint64_t new_len;  /* mremap new_size */
+	uint64_t new_addr; /* mremap new_address (MREMAP_FIXED) */
+	uint64_t prot;	   /* mmap PROT_* */
+	uint64_t flags;	   /* mmap MAP_*, mremap MREMAP_*, shmat SHM_* */
+	int64_t fd;	   /* mmap fd (sign-extended for i386) */
+	uint64_t offset;   /* mmap offset in bytes (mmap2's page units converted) */
+	int64_t shmid;	   /* shmat */
+	uint64_t clone_flags;	 /* MEM_CLONE: CLONE_* | exit signal; fork = SIGCHLD,
+				  * vfork = CLONE_VM|CLONE_VFORK|SIGCHLD, clone3 read from memory */
+	bool via_ipc;		 /* i386 ipc() multiplexer */
 	uint64_t ipc_result_ptr; /* i386 ipc(SHMAT): where the kernel stores the address */
-	bool mem_fault;	      /* an argument in tracee memory could not be read */
+	bool mem_fault;		 /* an argument in tracee memory could not be read */
 };
 
 /* The outcome at the exit stop. */

@@ -386,8 +386,7 @@ static int cmp_pid_total(const void *pa, const void *pb)
 
 /* Per-pid totals of the unsuppressed regions, sorted by pid. Pids are few: an
  * open-addressing table indexes them while the regions are counted. */
-static struct pid_total *pid_slot(struct pid_total **tab, size_t *cap, size_t *used,
-				  int32_t pid)
+static struct pid_total *pid_slot(struct pid_total **tab, size_t *cap, size_t *used, int32_t pid)
 {
 	if ((*used + 1) * 2 > *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;

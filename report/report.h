@@ -76,8 +76,8 @@ struct report_data {
 	bool final;
 	bool has_exit; /* launch mode, program exited */
 	int32_t exit_pid;
-	int exit_code;	 /* valid when exit_signal == 0 */
-	int exit_signal; /* 0 = exited normally */
+	int exit_code;		       /* valid when exit_signal == 0 */
+	int exit_signal;	       /* 0 = exited normally */
 	uint64_t events[MEM_OP_COUNT]; /* successful calls by op */
 	uint64_t failed;	       /* failed memory calls */
 	/* The regions still mapped when the report is taken, by pointer (no copies:
@@ -101,9 +101,9 @@ struct report_data {
 
 struct report_options {
 	enum report_format format;
-	uint64_t min_size;  /* sites with fewer unmatched bytes are left out */
-	double min_age;	    /* regions younger than this (seconds) are left out */
-	bool all;	    /* list suppressed sites too */
+	uint64_t min_size; /* sites with fewer unmatched bytes are left out */
+	double min_age;	   /* regions younger than this (seconds) are left out */
+	bool all;	   /* list suppressed sites too */
 };
 
 /* Write the report; returns the number of unsuppressed regions reported (>= 0) or

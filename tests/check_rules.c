@@ -112,8 +112,7 @@ START_TEST(test_pool_module_unnamed_code)
 	struct rules *r = defaults();
 	struct frame_info arena[] = {FR("mmap", LIBC), FR(NULL, PY), FR(NULL, PY),
 				     FR("PyTraceBack_Here", PY), FR("main", PY)};
-	struct frame_info named[] = {FR("mmap", LIBC), FR("new_mmap_object", PY),
-				     FR("main", PY)};
+	struct frame_info named[] = {FR("mmap", LIBC), FR("new_mmap_object", PY), FR("main", PY)};
 	struct frame_info other[] = {FR("mmap", LIBC), FR(NULL, PROG), FR("main", PROG)};
 	size_t cs = 99;
 

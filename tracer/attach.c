@@ -21,13 +21,15 @@ static void attach_error(pid_t pid, int err, char *buf, size_t len)
 	} else if (err == EPERM) {
 		pid_t tracer = procfs_tracer(pid);
 		if (tracer > 0)
-			snprintf(buf, len,
-				 "vmleak: attach to pid %d: operation not permitted (already traced by pid %d)",
-				 pid, tracer);
+			snprintf(
+				buf, len,
+				"vmleak: attach to pid %d: operation not permitted (already traced by pid %d)",
+				pid, tracer);
 		else
-			snprintf(buf, len,
-				 "vmleak: attach to pid %d: operation not permitted (no ptrace permission)",
-				 pid);
+			snprintf(
+				buf, len,
+				"vmleak: attach to pid %d: operation not permitted (no ptrace permission)",
+				pid);
 	} else {
 		snprintf(buf, len, "vmleak: attach to pid %d: %s", pid, strerror(err));
 	}
@@ -71,8 +73,9 @@ static int check_target(pid_t pid, char *err, size_t errlen)
 		return -1;
 	}
 	if (tgid != pid) {
-		snprintf(err, errlen, "vmleak: attach to pid %d: it is a thread of process %d (use -p %d)",
-			 pid, tgid, tgid);
+		snprintf(err, errlen,
+			 "vmleak: attach to pid %d: it is a thread of process %d (use -p %d)", pid,
+			 tgid, tgid);
 		return -1;
 	}
 	c = procfs_state(pid);

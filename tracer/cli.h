@@ -11,7 +11,7 @@
 #include "report/report.h"
 
 #define CLI_DEFAULT_DEPTH 32
-#define CLI_MAX_DEPTH 256
+#define CLI_MAX_DEPTH	  256
 
 enum unwinder_kind {
 	UNWINDER_LIBUNWIND = 0,
@@ -21,7 +21,7 @@ enum unwinder_kind {
 struct options {
 	pid_t *pids; /* -p, in the order given, duplicates removed */
 	size_t npids;
-	char **command; /* PROGRAM ARGS... (points into argv), NULL in attach mode */
+	char **command;	    /* PROGRAM ARGS... (points into argv), NULL in attach mode */
 	const char *output; /* -o; NULL = stderr */
 	enum report_format format;
 	double duration; /* -d seconds; < 0 = until signalled */
@@ -41,8 +41,8 @@ struct options {
 };
 
 enum cli_result {
-	CLI_OK = 0,   /* run */
-	CLI_EXIT = 1, /* --help or --version printed: exit 0 */
+	CLI_OK = 0,	/* run */
+	CLI_EXIT = 1,	/* --help or --version printed: exit 0 */
 	CLI_ERROR = -1, /* err holds "vmleak: ..." without newline: exit 1 */
 };
 
@@ -52,8 +52,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, char *err, s
 void cli_free(struct options *o);
 
 /* Value parsers, exported for tests. Each returns 0 or -1. */
-int cli_parse_size(const char *s, uint64_t *out);     /* "4096", "64K", "1M", "2G" */
-int cli_parse_seconds(const char *s, double *out);    /* "2", "0.05"; >= 0, finite */
+int cli_parse_size(const char *s, uint64_t *out);		/* "4096", "64K", "1M", "2G" */
+int cli_parse_seconds(const char *s, double *out);		/* "2", "0.05"; >= 0, finite */
 int cli_parse_pid_list(const char *s, pid_t **pids, size_t *n); /* appends "12,34" */
 
 #endif

@@ -201,10 +201,11 @@ void status_update(struct tracer *t, bool force)
 	for (int i = 0; i < MEM_OP_COUNT; i++)
 		events += t->events[i];
 	report_format_size(size, sizeof(size), bytes);
-	int n = snprintf(line, sizeof(line),
-			 "\rvmleak: %.1f s, %zu address spaces, %llu events, %llu live regions (%s)\033[K",
-			 now - t->start, procs, (unsigned long long)events,
-			 (unsigned long long)regions, size);
+	int n = snprintf(
+		line, sizeof(line),
+		"\rvmleak: %.1f s, %zu address spaces, %llu events, %llu live regions (%s)\033[K",
+		now - t->start, procs, (unsigned long long)events, (unsigned long long)regions,
+		size);
 	if (n > 0 && write(STDERR_FILENO, line, n) > 0)
 		status_shown = true;
 }

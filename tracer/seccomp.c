@@ -14,7 +14,7 @@
 #include "tracer/tracer.h"
 
 #define MAX_TRACED 64
-#define MAX_INSNS (8 + 2 * (MAX_TRACED + 2))
+#define MAX_INSNS  (8 + 2 * (MAX_TRACED + 2))
 
 struct filter {
 	struct sock_filter insn[MAX_INSNS];

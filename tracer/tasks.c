@@ -291,8 +291,8 @@ void proc_remember(struct tracer *t, pid_t pid)
 	t->nprocs++;
 }
 
-static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismatch *mm,
-			   size_t n, size_t checked)
+static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismatch *mm, size_t n,
+			   size_t checked)
 {
 	struct verify_mismatch *v;
 

@@ -69,9 +69,9 @@ struct tracer {
 	size_t hsize, ntasks;
 	struct addr_space *spaces;
 
-	struct strtab *paths;	/* file paths and module paths */
+	struct strtab *paths; /* file paths and module paths */
 	struct stack_table *stacks;
-	struct rules *rules; /* blame rules + --suppressions */
+	struct rules *rules;	/* blame rules + --suppressions */
 	struct symbolizer *sym; /* report time: PCs to functions and lines */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;

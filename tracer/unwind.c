@@ -170,8 +170,8 @@ static uint32_t intern_module_path(struct unwinder *u, const char *path, uint64_
 	char buf[PATH_MAX + 32];
 	struct stat want;
 
-	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->tid,
-		 start, end);
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->tid, start,
+		 end);
 	if (stat(buf, &want) == 0 && !same_file(path, &want)) {
 		snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)u->tid, path);
 		if (same_file(buf, &want))

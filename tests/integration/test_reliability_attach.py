@@ -7,6 +7,7 @@ checksum and exit status."""
 import os
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -124,6 +125,77 @@ class TracerKilled(unittest.TestCase):
             prog_.finish(self)
         finally:
             prog_.close()
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def rounds(path):
+    with open(path) as f:
+        lines = f.read().split()
+    return int(lines[-1]) if lines else -1
+
+
+def wait_for(cond, timeout=10):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+class JobControl(unittest.TestCase):
+    """A group-stopped process stays stopped under vmleak and after it (PTRACE_LISTEN);
+    its real parent still sees the stop and the continue."""
+
+    def start_leaker(self):
+        out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
+        p = subprocess.Popen([prog("slow_leaker")], stdout=out, stderr=subprocess.DEVNULL)
+        self.addCleanup(out.close)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.kill)
+        self.assertTrue(wait_for(lambda: rounds(out.name) >= 2))
+        return p, out.name
+
+    def test_stopped_during_the_trace(self):
+        p, out = self.start_leaker()
+        v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "2"],
+                             stderr=subprocess.PIPE, text=True)
+        self.assertTrue(wait_for(lambda: {tr for _, tr in task_status(p.pid).values()}
+                                 == {v.pid}))
+        os.kill(p.pid, signal.SIGSTOP)
+        # the real parent is told, even though vmleak is the tracer
+        pid, st = os.waitpid(p.pid, os.WUNTRACED)
+        self.assertTrue(os.WIFSTOPPED(st) and os.WSTOPSIG(st) == signal.SIGSTOP)
+        _, err = v.communicate(timeout=30)
+        self.assertEqual(v.returncode, 0, err)
+        # still stopped after the detach, untraced
+        self.assertEqual(proc_state(p.pid), "T")
+        self.assertEqual({tr for _, tr in task_status(p.pid).values()}, {0})
+        n = rounds(out)
+        time.sleep(0.2)
+        self.assertEqual(rounds(out), n)
+        os.kill(p.pid, signal.SIGCONT)
+        pid, st = os.waitpid(p.pid, os.WCONTINUED)
+        self.assertTrue(os.WIFCONTINUED(st))
+        self.assertTrue(wait_for(lambda: rounds(out) > n + 3))
+
+    def test_attach_to_a_stopped_process(self):
+        p, out = self.start_leaker()
+        os.kill(p.pid, signal.SIGSTOP)
+        self.assertTrue(wait_for(lambda: proc_state(p.pid) == "T"))
+        n = rounds(out)
+        r = subprocess.run([VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "0.5"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(proc_state(p.pid), "T")
+        self.assertEqual(rounds(out), n)
+        self.assertEqual({tr for _, tr in task_status(p.pid).values()}, {0})
+        os.kill(p.pid, signal.SIGCONT)
+        self.assertTrue(wait_for(lambda: rounds(out) > n + 3))
 
 
 if __name__ == "__main__":

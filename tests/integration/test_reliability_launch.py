@@ -125,5 +125,38 @@ class TraceeKilled(unittest.TestCase):
                 self.assertGreater(report["events"]["mmap"], 0)
 
 
+class TracerKilledInLaunchMode(unittest.TestCase):
+    """docs/safety.md: in launch mode the seccomp filter makes the program unable to
+    run without its tracer, so vmleak's death kills it (PTRACE_O_EXITKILL) rather
+    than leaving it to fail every mmap with ENOSYS."""
+
+    def test_sigkill_of_vmleak_kills_the_program(self):
+        v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "--", prog("rel_checksum"), "2"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            self.assertEqual(v.stdout.readline(), b"started\n")
+            child = children_of(v.pid)[0]
+            v.kill()
+            v.wait()
+            end = time.time() + 10
+            while not dead(child) and time.time() < end:
+                time.sleep(0.02)
+            self.assertTrue(dead(child), "the program outlived its tracer")
+        finally:
+            if v.poll() is None:
+                v.kill()
+                v.wait()
+            v.stdin.close()
+            v.stdout.close()
+
+
+def dead(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -4,16 +4,16 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
-#define THREADS 8
+#define THREADS	   8
 #define PER_THREAD 200
-#define LEN (16 * 1024)
+#define LEN	   (16 * 1024)
 
 static void *worker(void *arg)
 {
 	(void)arg;
 	for (int i = 0; i < PER_THREAD; i++) {
-		char *p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		char *p =
+			mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
 		p[0] = 1;
