@@ -134,8 +134,8 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 	unsigned depth = t->opt->depth;
 	bool is_new = false;
 
-	if (!depth || tk->call.arch != VM_ARCH_X86_64)
-		return 0;
+	if (!depth)
+		return 0; /* the unwinder picks libdw for a 32-bit process by itself */
 	if (depth > CLI_MAX_DEPTH)
 		depth = CLI_MAX_DEPTH;
 	if (!tk->as->uw)
