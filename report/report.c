@@ -274,7 +274,8 @@ static int collect_regions(struct report_ctx *c)
 			continue;
 		c->regs[c->nregs++] = r;
 	}
-	qsort_r(c->regs, c->nregs, sizeof(*c->regs), cmp_region_ptr, (void *)d);
+	if (c->nregs)
+		qsort_r(c->regs, c->nregs, sizeof(*c->regs), cmp_region_ptr, (void *)d);
 	return 0;
 }
 
@@ -436,10 +437,11 @@ static int build_pid_totals(struct report_ctx *c)
 		}
 	}
 	c->npids = 0;
-	for (size_t i = 0; i < cap; i++)
+	for (size_t i = 0; tab && i < cap; i++)
 		if (tab[i].regions)
 			tab[c->npids++] = tab[i];
-	qsort(tab, c->npids, sizeof(*tab), cmp_pid_total);
+	if (c->npids)
+		qsort(tab, c->npids, sizeof(*tab), cmp_pid_total);
 	c->pids = tab;
 	return 0;
 }

@@ -7,7 +7,9 @@ PACKAGES=(
 	cmake gcc make libc6-dev pkg-config
 	libunwind-dev libdw-dev libelf-dev
 	check libsubunit-dev
-	python3 strace binutils procps
+	python3 strace binutils procps util-linux
+	# real servers and load generators for the reliability tests
+	nginx-light redis-server redis-tools wrk
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")

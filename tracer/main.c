@@ -2,6 +2,7 @@
  * outputs, launch or attach, run the trace loop, write the report, and pick the
  * exit status that ../shared/interface.md specifies. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,22 +17,47 @@
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
 
-static FILE *open_output(const char *path, const char *what, char *err, size_t errlen)
+/* Open path for writing without truncating it: a run refused later (a bad
+ * target, a bad suppressions file) must leave an existing file as it was and no
+ * new empty one behind (*created says whether to unlink it then). The file is
+ * emptied by truncate_output() once the trace has begun. */
+static FILE *open_output(const char *path, const char *what, bool *created, char *err,
+			 size_t errlen)
 {
 	struct stat st;
-	FILE *f;
+	FILE *f = NULL;
+	int fd;
 
+	*created = false;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		snprintf(err, errlen, "vmleak: cannot write %s '%s': Is a directory", what, path);
 		return NULL;
 	}
-	f = fopen(path, "we");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0)
+		f = fdopen(fd, "w");
 	if (!f) {
 		snprintf(err, errlen, "vmleak: cannot write %s '%s': %s", what, path,
 			 strerror(errno));
-		return NULL;
+		if (fd >= 0)
+			close(fd);
+		if (*created)
+			unlink(path);
+		*created = false;
 	}
 	return f;
+}
+
+static void truncate_output(FILE *f)
+{
+	struct stat st;
+
+	if (f && f != stderr && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    ftruncate(fileno(f), 0) == 0)
+		rewind(f);
 }
 
 static int program_status(int status)
@@ -54,6 +80,8 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 		if (tracer_attach(t, opt->pids, opt->npids, err, errlen))
 			return -1;
 	}
+	truncate_output(t->out); /* the trace has begun: the outputs are ours now */
+	truncate_output(t->log);
 	if (t->launch)
 		signals_install(true, t->child, opt->duration, opt->interval);
 	if (tracer_loop(t) < 0) {
@@ -70,6 +98,7 @@ int main(int argc, char **argv)
 	char err[1024] = "";
 	struct options opt;
 	struct tracer t;
+	bool out_created = false, log_created = false;
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &opt, err, sizeof(err))) {
@@ -88,11 +117,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t.out = stderr;
-	if (opt.output && !(t.out = open_output(opt.output, "the report to", err, sizeof(err))))
-		goto fail;
-	if (opt.log && !(t.log = open_output(opt.log, "the log to", err, sizeof(err))))
-		goto fail;
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
+		goto fail;
+	if (opt.output && !(t.out = open_output(opt.output, "the report to", &out_created, err,
+						sizeof(err))))
+		goto fail;
+	if (opt.log &&
+	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))
 		goto fail;
 	unsetenv("DEBUGINFOD_URLS");
 	if (run(&t, &opt, err, sizeof(err)))
@@ -108,6 +139,10 @@ int main(int argc, char **argv)
 fail:
 	fprintf(stderr, "%s\n", err);
 	rc = 1;
+	if (out_created)
+		unlink(opt.output);
+	if (log_created)
+		unlink(opt.log);
 out:
 	if (t.out && t.out != stderr)
 		fclose(t.out);

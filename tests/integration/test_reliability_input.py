@@ -116,7 +116,6 @@ class BadFiles(Sandbox):
 class NoReportFile(Sandbox):
     """A refused run must not create (or truncate) the -o file."""
 
-    @unittest.expectedFailure  # bug R1 in notes/bugs-reliability.md (tracer/main.c)
     def test_refused_runs_leave_no_report_file(self):
         self.report_checked = True
         garbage = os.path.join(self.dir.name, "garbage.supp")
