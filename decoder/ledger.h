@@ -75,7 +75,8 @@ void ledger_put_back(struct ledger *l, const struct region_vec *pieces);
  * their site and metadata), clipped to new_len; growth beyond old_len becomes a
  * new region described by proto (its start/end are ignored); whatever the new
  * range overlapped is replaced. MREMAP_DONTUNMAP (or old_len == 0) keeps the old
- * range mapped. Returns 0 or -ENOMEM. */
+ * range mapped. Returns 0, -EINVAL (unaligned address, zero new length, a range
+ * that wraps: nothing changes) or -ENOMEM. */
 int ledger_mremap_finish(struct ledger *l, const struct region_vec *pieces, uint64_t old_addr,
 			 uint64_t old_len, uint64_t new_addr, uint64_t new_len, unsigned flags,
 			 const struct region *proto);

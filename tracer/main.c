@@ -130,11 +130,19 @@ int main(int argc, char **argv)
 		goto fail;
 
 	long leaks = tracer_write_report(&t, true);
-	if (leaks < 0)
-		fprintf(stderr, "vmleak: writing the report: %s\n", strerror((int)-leaks));
 	rc = t.launch && t.child_exited ? program_status(t.child_status) : 0;
 	if (opt.error_exitcode > 0 && leaks > 0)
 		rc = opt.error_exitcode;
+	/* a report or log that could not be written is vmleak's own failure */
+	if (leaks < 0) {
+		fprintf(stderr, "vmleak: writing the report: %s\n", strerror((int)-leaks));
+		rc = 1;
+	}
+	if (t.log && (fflush(t.log) || ferror(t.log))) {
+		fprintf(stderr, "vmleak: writing the log to '%s': %s\n", opt.log,
+			strerror(errno ? errno : EIO));
+		rc = 1;
+	}
 	goto out;
 fail:
 	fprintf(stderr, "%s\n", err);
