@@ -274,7 +274,7 @@ class Bench:
         self.args = args
         self.quick = args.quick
         self.rounds = args.rounds or (2 if args.quick else 5)
-        self.max_run = args.max_run or (4.0 if args.quick else 60.0)
+        self.max_run = args.max_run or (4.0 if args.quick else 30.0)
         self.slow_run = args.slow_run or (0.3 if args.quick else 10.0)
         self.timeout = self.max_run if args.quick else self.max_run * 2 + 5
         budget = args.budget if args.budget is not None else (35.0 if args.quick else 0)
@@ -525,7 +525,9 @@ def main():
     ap.add_argument("--build", required=True, help="vmleak build directory")
     ap.add_argument("--quick", action="store_true", help="2 rounds, tiny sizes")
     ap.add_argument("--rounds", type=int)
-    ap.add_argument("--max-run", type=float, help="skip a tool whose run would exceed this (s)")
+    ap.add_argument("--max-run", type=float,
+                    help="skip a tool whose run would exceed this many seconds (default 30; "
+                    "60 runs strace -k on the mmap workloads, about 6 more minutes)")
     ap.add_argument("--slow-run", type=float, help="run once a tool slower than this (s)")
     ap.add_argument("--budget", type=float,
                     help="after this many seconds run only bare and vmleak "
