@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tracer/affinity.h"
 #include "tracer/procfs.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
@@ -358,8 +359,10 @@ static void on_tick(struct tracer *t)
 		tracer_write_report(t, false);
 	if (what & SIGNALS_INTERVAL)
 		tracer_write_report(t, false);
-	if (what & SIGNALS_TICK)
+	if (what & SIGNALS_TICK) {
+		affinity_tick(t->aff);
 		status_update(t, false);
+	}
 }
 
 int tracer_loop(struct tracer *t)
@@ -378,6 +381,7 @@ int tracer_loop(struct tracer *t)
 				break;
 			return -errno;
 		}
+		affinity_saw_stop(t->aff, pid);
 		tracer_handle_status(t, pid, status);
 	}
 	return 0;

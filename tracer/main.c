@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report/rules.h"
+#include "tracer/affinity.h"
 #include "tracer/cli.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
@@ -82,8 +83,13 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 	}
 	truncate_output(t->out); /* the trace has begun: the outputs are ours now */
 	truncate_output(t->log);
-	if (t->launch)
+	if (t->launch) {
 		signals_install(true, t->child, opt->duration, opt->interval);
+		/* not when attached to someone's server: an idle-priority tracer
+		 * could make a busy server wait at its syscalls */
+		if (!getenv("VMLEAK_NO_AFFINITY"))
+			t->aff = affinity_new();
+	}
 	if (tracer_loop(t) < 0) {
 		snprintf(err, errlen, "vmleak: waitpid: %s", strerror(errno));
 		return -1;

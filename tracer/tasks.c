@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "report/symbolize.h"
+#include "tracer/affinity.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -146,6 +147,7 @@ void tracer_destroy(struct tracer *t)
 	free(t->mismatches);
 	free(t->exited_sps);
 	symbolizer_free(t->sym);
+	affinity_free(t->aff);
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
 }

@@ -18,6 +18,7 @@
 struct unwinder;
 struct rules;
 struct symbolizer;
+struct affinity;
 
 /* One address space (mm): threads and CLONE_VM children share it. */
 struct addr_space {
@@ -73,6 +74,7 @@ struct tracer {
 	struct stack_table *stacks;
 	struct rules *rules;	/* blame rules + --suppressions */
 	struct symbolizer *sym; /* report time: PCs to functions and lines */
+	struct affinity *aff;	/* the tracer follows a single hot thread's CPU */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
