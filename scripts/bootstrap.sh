@@ -37,6 +37,17 @@ fi
 
 echo "bootstrap: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The servers are for tests that start their own instances on 127.0.0.1: keep
+# the packages from starting system-wide services (listening on every address).
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+	"${SUDO[@]}" chmod 755 "$policy"
+	made_policy=1
+fi
+cleanup() { [ "$made_policy" = 1 ] && "${SUDO[@]}" rm -f "$policy"; }
+trap cleanup EXIT
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "bootstrap: done"
