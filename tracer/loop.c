@@ -87,12 +87,13 @@ static void maybe_start_child(struct tracer *t, struct task *child)
 static void handle_new_child(struct tracer *t, struct task *parent, int event)
 {
 	unsigned long msg = 0;
+	bool known = parent->clone_flags_known;
 	uint64_t flags;
 
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) || !msg)
 		return;
 	pid_t tid = (pid_t)msg;
-	if (parent->clone_flags_known)
+	if (known)
 		flags = parent->clone_flags;
 	else if (event == PTRACE_EVENT_CLONE)
 		flags = CLONE_VM | CLONE_THREAD;
@@ -111,11 +112,13 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	}
 	if (child->as)
 		return; /* already linked */
-	pid_t tgid = (flags & CLONE_THREAD) ? parent->tgid : procfs_tgid(tid);
+	/* the flags of the clone call we decoded say it all; without them (a
+	 * clone3 whose arguments could not be read) ask /proc and the kernel */
+	pid_t tgid = (flags & CLONE_THREAD) ? parent->tgid : known ? tid : procfs_tgid(tid);
 	child->tgid = tgid > 0 ? tgid : tid;
 	tid_remember(t, tid, child->tgid);
 
-	int shared = share_mm(parent->tid, tid);
+	int shared = known ? !(flags & CLONE_VM) : share_mm(parent->tid, tid);
 	if (shared < 0)
 		shared = (flags & CLONE_VM) ? 0 : 1;
 	if (shared == 0 && parent->as) {
