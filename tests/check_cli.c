@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "tracer/cli.h"
+#include "tests/check_run.h"
 
 #define MAX_ARGS 32
 
@@ -559,11 +560,5 @@ static Suite *cli_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cli_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(cli_suite());
 }

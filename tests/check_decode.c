@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decoder/syscall.h"
+#include "tests/check_run.h"
 
 /* A fake tracee memory: size bytes at base; reads outside fail with -EFAULT. */
 struct fake_mem {
@@ -463,11 +464,5 @@ static Suite *decode_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(decode_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(decode_suite());
 }

@@ -14,6 +14,7 @@
 
 #include "decoder/format.h"
 #include "decoder/syscall.h"
+#include "tests/check_run.h"
 
 #define GOLDEN_DIR VMLEAK_SOURCE_DIR "/tests/golden/"
 
@@ -362,11 +363,5 @@ static Suite *format_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(format_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(format_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
+#include "tests/check_run.h"
 
 #define P	LEDGER_PAGE_SIZE
 #define BASE	0x7f0000000000ULL
@@ -576,8 +577,6 @@ int main(void)
 {
 	Suite *s = suite_create("ledger");
 	TCase *tc = tcase_create("ledger");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_insert_and_find);
@@ -600,9 +599,5 @@ int main(void)
 	tcase_add_test(tc, test_region_vec);
 	tcase_add_test(tc, test_strtab);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

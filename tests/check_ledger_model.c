@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "tests/ledger_model.h"
+#include "tests/check_run.h"
 
 #define SEEDS	      200
 #define OPS_PER_SEED  5000
@@ -72,16 +73,10 @@ int main(void)
 {
 	Suite *s = suite_create("ledger_model");
 	TCase *tc = tcase_create("model");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_model_seeds, 0, SEEDS / SEEDS_PER_RUN);
 	tcase_add_test(tc, test_model_default_nodes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

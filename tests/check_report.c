@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "tests/check_run.h"
 
 #define RW	   (PROT_READ | PROT_WRITE)
 #define ANON_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS)
@@ -1054,11 +1055,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(report_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(report_suite());
 }

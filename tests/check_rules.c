@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "report/rules.h"
+#include "tests/check_run.h"
 
 #define LIBC   "/usr/lib/x86_64-linux-gnu/libc.so.6"
 #define LD     "/usr/lib64/ld-linux-x86-64.so.2"
@@ -275,8 +276,6 @@ int main(void)
 {
 	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_program_mmap);
 	tcase_add_test(tc, test_malloc_chunk_and_heap);
@@ -290,9 +289,5 @@ int main(void)
 	tcase_add_test(tc, test_missing_file_and_include);
 	tcase_add_test(tc, test_default_path_env);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

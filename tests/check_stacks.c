@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "report/stacks.h"
+#include "tests/check_run.h"
 
 START_TEST(test_intern_same_and_different)
 {
@@ -93,16 +94,10 @@ int main(void)
 {
 	Suite *s = suite_create("stacks");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_intern_same_and_different);
 	tcase_add_test(tc, test_set_module);
 	tcase_add_test(tc, test_many);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

@@ -20,6 +20,7 @@
 #include "report/stacks.h"
 #include "report/symbolize.h"
 #include "tracer/unwind.h"
+#include "tests/check_run.h"
 
 #define DEEP_STACK_LEN (13 * 4096)
 #define SOURCE	       VMLEAK_SOURCE_DIR "/tests/progs/deep_stack.c"
@@ -232,16 +233,10 @@ int main(void)
 {
 	Suite *s = suite_create("symbolize");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_after_exit);
 	tcase_add_test(tc, test_stripped_and_missing);
 	tcase_add_test(tc, test_demangle);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

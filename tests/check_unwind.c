@@ -18,6 +18,7 @@
 #include "report/stacks.h"
 #include "report/symbolize.h"
 #include "tracer/unwind.h"
+#include "tests/check_run.h"
 
 #define DEEP_STACK_LEN (13 * 4096)
 #define MAX_FRAMES     64
@@ -237,17 +238,11 @@ int main(void)
 {
 	Suite *s = suite_create("unwind");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_libunwind);
 	tcase_add_test(tc, test_libdw);
 	tcase_add_test(tc, test_backends_agree);
 	tcase_add_test(tc, test_mapping_changed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
