@@ -44,6 +44,24 @@ class SeedCase(unittest.TestCase):
         self.assertTrue(frame["file"].endswith("examples/clone_stack_leak.c"), frame)
         self.assertEqual(frame["line"], source_line(src, "mmap("))
 
+    def test_libdw_unwinder_finds_the_same_line(self):
+        report, _ = run_json([example("clone_stack_leak"), "3"], ["--unwinder", "libdw"])
+        site = sites_with(report, "mmap", "rw-", STACK_FLAGS)[0]
+        frame = first_program_frame(site)
+        src = os.path.join(SRC, "examples", "clone_stack_leak.c")
+        self.assertIsNotNone(frame, site["frames"])
+        self.assertEqual(frame["function"], "main")
+        self.assertEqual(frame["line"], source_line(src, "mmap("))
+        self.assertEqual(site["bytes"], 3 * 40960)
+
+    def test_depth_0_takes_no_backtraces(self):
+        report, _ = run_json([example("clone_stack_leak"), "3"], ["--depth", "0"])
+        site = sites_with(report, "mmap", "rw-", STACK_FLAGS)[0]
+        self.assertEqual(site["frames"], [])
+        self.assertEqual(site["category"], "unknown")
+        self.assertFalse(site["suppressed"])
+        self.assertEqual(site["bytes"], 3 * 40960)
+
     def test_clone_stack_fixed_is_clean(self):
         report, proc = run_json([example("clone_stack_fixed"), "20"])
         self.assertEqual(proc.returncode, 0)
