@@ -8,6 +8,8 @@ PACKAGES=(
 	libunwind-dev libdw-dev libelf-dev
 	check libsubunit-dev
 	python3 strace binutils procps util-linux
+	# a real 32-bit tracee for tests/integration/test_i386.py
+	gcc-multilib
 	# real servers and load generators for the reliability tests
 	nginx-light redis-server redis-tools wrk
 )

@@ -209,8 +209,8 @@ static int refresh_modules(struct unwinder *u)
 
 		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off,
 			   &path_at) < 4 ||
-		    path_at == 0 || line[path_at] != '/')
-			continue;
+		    path_at == 0 || (line[path_at] != '/' && strncmp(line + path_at, "[vdso]", 6)))
+			continue; /* files, and the vDSO (an i386 syscall's innermost frame) */
 		line[strcspn(line, "\n")] = '\0';
 		if (strcmp(line + path_at, last_path)) {
 			snprintf(last_path, sizeof(last_path), "%s", line + path_at);
