@@ -183,7 +183,7 @@ static void resume_all(struct tracer *t)
 	for (size_t i = 0; i < t->hsize; i++)
 		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
 			if (tk->state == TASK_STOPPED && tk->as)
-				task_resume(t, tk, tk->stop_sig);
+				task_continue(t, tk);
 }
 
 int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size_t errlen)

@@ -256,16 +256,25 @@ static bool is_group_stop_sig(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* Let a stopped task go on: a group-stopped one stays stopped (PTRACE_LISTEN,
+ * so that SIGCONT is noticed), any other runs with the signal it was stopped for. */
+void task_continue(struct tracer *t, struct task *tk)
+{
+	if (!tk->group_stopped) {
+		task_resume(t, tk, tk->stop_sig);
+		return;
+	}
+	tk->state = TASK_LISTENING;
+	if (ptrace(PTRACE_LISTEN, tk->tid, 0, 0) && errno != ESRCH)
+		task_resume(t, tk, 0);
+}
+
 static void handle_event_stop(struct tracer *t, struct task *tk, int sig)
 {
 	if (is_group_stop_sig(sig)) {
-		/* group-stop: stay stopped, but let SIGCONT be noticed */
 		tk->group_stopped = true;
-		if (t->stopping)
-			return;
-		tk->state = TASK_LISTENING;
-		if (ptrace(PTRACE_LISTEN, tk->tid, 0, 0) && errno != ESRCH)
-			task_resume(t, tk, 0);
+		if (!t->stopping) /* while attaching or detaching, hold it */
+			task_continue(t, tk);
 		return;
 	}
 	tk->group_stopped = false;

@@ -75,11 +75,6 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 	return r;
 }
 
-static int32_t launched_pid(const struct tracer *t)
-{
-	return t->child;
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -122,7 +117,7 @@ long tracer_write_report(struct tracer *t, bool final)
 		.min_age = t->opt->min_age,
 		.all = t->opt->all,
 	};
-	int32_t child = launched_pid(t);
+	int32_t child = t->child;
 	long ret;
 
 	status_clear(t);
@@ -168,7 +163,6 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
-	t->reports_written++;
 	free(c.v);
 	return ret;
 }

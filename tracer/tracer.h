@@ -93,7 +93,6 @@ struct tracer {
 	double start; /* CLOCK_MONOTONIC seconds */
 	FILE *out;    /* report */
 	FILE *log;    /* --log */
-	int reports_written;
 	bool stop_requested; /* a signal or -d asked to end */
 	bool stopping;	     /* detaching: stops are collected, not resumed */
 };
@@ -114,7 +113,6 @@ void space_snapshot(struct tracer *t, struct addr_space *as, bool verify);
 void tid_remember(struct tracer *t, pid_t tid, pid_t tgid);
 pid_t tid_lookup(const struct tracer *t, pid_t tid);
 void proc_remember(struct tracer *t, pid_t pid);
-int space_seed_from_maps(struct tracer *t, struct addr_space *as, pid_t pid);
 
 /* memtrack.c: memory syscalls at their entry and exit stops */
 void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
@@ -136,6 +134,7 @@ int tracer_loop(struct tracer *t);
 void tracer_handle_status(struct tracer *t, pid_t pid, int status);
 void task_forget(struct tracer *t, struct task *tk); /* it died: drop it */
 int task_resume(struct tracer *t, struct task *tk, int sig);
+void task_continue(struct tracer *t, struct task *tk); /* LISTEN if group-stopped */
 void tracer_on_exec(struct tracer *t, struct task *tk);
 
 /* output.c: report assembly, status line, periodic reports */
