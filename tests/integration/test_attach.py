@@ -11,37 +11,12 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, prog, run_vmleak
+from vmleak_common import VMLEAK, Leaker, run_vmleak
 
 
 def proc_state(pid):
     with open(f"/proc/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0]
-
-
-class Leaker:
-    """slow_leaker in the background; its stdout (one round number per line) in a file."""
-
-    def __init__(self, wrapper=(), name="slow_leaker"):
-        self.out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
-        self.proc = subprocess.Popen([*wrapper, prog(name)], stdout=self.out,
-                                     stderr=subprocess.DEVNULL)
-
-    def rounds(self):
-        with open(self.out.name) as f:
-            lines = f.read().split()
-        return int(lines[-1]) if lines else -1
-
-    def wait_rounds(self, n, timeout=10):
-        end = time.time() + timeout
-        while self.rounds() < n and time.time() < end:
-            time.sleep(0.02)
-        return self.rounds()
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.out.close()
 
 
 class AttachWindow(unittest.TestCase):

@@ -198,7 +198,7 @@ class Formats(unittest.TestCase):
         line = source_line(src, "mmap(")
         self.assertIn("vmleak: 3 regions (120.0 KiB) never unmapped, from 1 call site",
                       proc.stderr)
-        self.assertIn(f"at main (", proc.stderr)
+        self.assertIn("at main (", proc.stderr)
         self.assertIn(f"clone_stack_leak.c:{line})", proc.stderr)
 
     def test_folded(self):

@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, prog, run_vmleak
+from vmleak_common import Leaker, prog, run_vmleak
 
 MALFORMED = [
     ["-p", "abc"], ["-p", "0"], ["-p", "-5"], ["-p", "1,,2"], ["-p", "1,"], ["-p", ""],
@@ -139,24 +139,8 @@ def status_fields(pid):
     return out
 
 
-class Target:
+class Target(Leaker):
     """slow_leaker, printing its round number every 20 ms."""
-
-    def __init__(self, wrapper=()):
-        self.out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
-        self.proc = subprocess.Popen([*wrapper, prog("slow_leaker")], stdout=self.out,
-                                     stderr=subprocess.DEVNULL)
-
-    def rounds(self):
-        with open(self.out.name) as f:
-            lines = f.read().split()
-        return int(lines[-1]) if lines else -1
-
-    def wait_rounds(self, n, timeout=10):
-        end = time.time() + timeout
-        while self.rounds() < n and time.time() < end:
-            time.sleep(0.02)
-        return self.rounds()
 
     def assert_untouched(self, test, pid=None):
         pid = pid or self.proc.pid
@@ -165,11 +149,6 @@ class Target:
             test.assertNotIn(state, ("t", "T"), f"{tid} stopped")
         n = self.rounds()
         test.assertGreater(self.wait_rounds(n + 3), n + 2, "it stopped making progress")
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.out.close()
 
 
 class AttachRefused(Sandbox):

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 VMLEAK = os.environ.get("VMLEAK")
 BUILD = os.environ.get("VMLEAK_BUILD")
@@ -75,3 +76,29 @@ def first_program_frame(site):
             continue
         return f
     return None
+
+
+class Leaker:
+    """A test program (slow_leaker by default) in the background, its stdout (one
+    round number per line) in a file, so a test can see it make progress."""
+
+    def __init__(self, wrapper=(), name="slow_leaker"):
+        self.out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
+        self.proc = subprocess.Popen([*wrapper, prog(name)], stdout=self.out,
+                                     stderr=subprocess.DEVNULL)
+
+    def rounds(self):
+        with open(self.out.name) as f:
+            lines = f.read().split()
+        return int(lines[-1]) if lines else -1
+
+    def wait_rounds(self, n, timeout=10):
+        end = time.time() + timeout
+        while self.rounds() < n and time.time() < end:
+            time.sleep(0.02)
+        return self.rounds()
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.out.close()
