@@ -90,9 +90,9 @@ struct tracer {
 	uint64_t *exited_sps;
 	size_t nexited, capexited;
 
-	double start; /* CLOCK_MONOTONIC seconds */
-	FILE *out;    /* report */
-	FILE *log;    /* --log */
+	double start;	     /* CLOCK_MONOTONIC seconds */
+	FILE *out;	     /* report */
+	FILE *log;	     /* --log */
 	bool stop_requested; /* a signal or -d asked to end */
 	bool stopping;	     /* detaching: stops are collected, not resumed */
 };
