@@ -57,7 +57,7 @@ void ledger_free(struct ledger *l);
 /* fork: deep copy incl. brk state; traced regions become REGION_INHERITED copies
  * (same site, time and creating thread as the original). */
 struct ledger *ledger_copy(const struct ledger *l);
-void ledger_clear(struct ledger *l);		    /* exec: no regions, brk unset */
+void ledger_clear(struct ledger *l); /* exec: no regions, brk unset */
 
 /* Insert r (end rounded up to a page) after removing whatever overlaps it
  * (MAP_FIXED semantics, or an mmap landing where the ledger still has a region).

@@ -14,7 +14,7 @@
 
 struct live_ctx {
 	struct tracer *t;
-	struct addr_space *as;	  /* the space being gathered */
+	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
 	size_t n, cap;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
@@ -54,8 +54,8 @@ static int push_piece(struct region_vec *out, const struct region *proto, uint64
 
 /* Cut out of each piece in *in the pages where l holds the same creation as r;
  * what remains goes to *out. */
-static int subtract_held(const struct ledger *l, const struct region *r, const struct region_vec *in,
-			 struct region_vec *out)
+static int subtract_held(const struct ledger *l, const struct region *r,
+			 const struct region_vec *in, struct region_vec *out)
 {
 	region_vec_reset(out);
 	for (size_t i = 0; i < in->n; i++) {
