@@ -70,5 +70,15 @@ class ForkCopies(unittest.TestCase):
         self.assertEqual(loader(forked), loader(plain))
 
 
+class ThreadStacksAfterExec(unittest.TestCase):
+    def test_exited_threads_of_the_old_image_do_not_count(self):
+        proc = run_vmleak(["-q", "--", prog("exec_thread_stacks")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"thread stacks: (\d+) \(.*\), (\d+) of exited threads", proc.stderr)
+        self.assertIsNotNone(m, proc.stderr)
+        self.assertEqual(int(m.group(1)), 1, proc.stderr)
+        self.assertEqual(int(m.group(2)), 0, proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
