@@ -70,6 +70,20 @@ class ForkCopies(unittest.TestCase):
         self.assertEqual(loader(forked), loader(plain))
 
 
+class SharedMemory(unittest.TestCase):
+    def test_size_from_the_process_own_ipc_namespace(self):
+        report, proc = run_json([prog("shm_ns")])
+        if proc.returncode == 77:
+            self.skipTest("no IPC namespaces or shm_next_id here")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"shm (0x[0-9a-f]+)", proc.stdout)
+        self.assertIsNotNone(m, proc.stdout)
+        sites = [s for s in report["sites"] if s["syscall"] == "shmat"]
+        self.assertEqual(len(sites), 1, report["sites"])
+        self.assertEqual(sites[0]["bytes"], 5 * 4096)
+        self.assertEqual(sites[0]["regions"][0]["start"], m.group(1))
+
+
 class ThreadStacksAfterExec(unittest.TestCase):
     def test_exited_threads_of_the_old_image_do_not_count(self):
         proc = run_vmleak(["-q", "--", prog("exec_thread_stacks")])
