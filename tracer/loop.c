@@ -126,6 +126,8 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	} else if (parent->as) {
 		struct ledger *copy = ledger_copy(parent->as->ledger);
 		child->as = space_new(t, tid, copy);
+		if (child->as)
+			child->as->parent = parent->as;
 		if (child->as && !t->opt->follow_forks)
 			child->as->ignored = true;
 	}

@@ -14,16 +14,15 @@
 
 struct live_ctx {
 	struct tracer *t;
+	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
 	size_t n, cap;
+	struct region_vec copies; /* inherited copies that count, attributed to their pid */
+	struct region_vec scratch[2];
 };
 
-static int add_region(const struct region *r, void *arg)
+static int push_ptr(struct live_ctx *c, const struct region *r)
 {
-	struct live_ctx *c = arg;
-
-	if (r->origin == REGION_PREEXISTING)
-		return 0;
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 256;
 		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
@@ -36,18 +35,108 @@ static int add_region(const struct region *r, void *arg)
 	return 0;
 }
 
+/* The same creation seen in two address spaces: a fork copy and its original. */
+static bool same_creation(const struct region *a, const struct region *b)
+{
+	return a->site == b->site && a->time_ms == b->time_ms && a->tid == b->tid &&
+	       a->op == b->op && a->kind == b->kind;
+}
+
+static int push_piece(struct region_vec *out, const struct region *proto, uint64_t start,
+		      uint64_t end)
+{
+	struct region p = *proto;
+
+	p.start = start;
+	p.end = end;
+	return region_vec_push(out, &p);
+}
+
+/* Cut out of each piece in *in the pages where l holds the same creation as r;
+ * what remains goes to *out. */
+static int subtract_held(const struct ledger *l, const struct region *r,
+			 const struct region_vec *in, struct region_vec *out)
+{
+	region_vec_reset(out);
+	for (size_t i = 0; i < in->n; i++) {
+		const struct region *p = &in->v[i];
+		uint64_t cur = p->start;
+
+		for (const struct region *q = ledger_first_after(l, cur); q && q->start < p->end;
+		     q = ledger_first_after(l, q->end)) {
+			if (!same_creation(q, r))
+				continue;
+			if (q->start > cur && push_piece(out, p, cur, q->start))
+				return -ENOMEM;
+			if (q->end > cur)
+				cur = q->end;
+		}
+		if (cur < p->end && push_piece(out, p, cur, p->end))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A fork copy counts only for the pages no ancestor still holds (a leak is counted
+ * once, where it was made); those pieces are the child's, under its pid. */
+static int add_inherited(struct live_ctx *c, const struct region *r)
+{
+	struct region_vec *cur = &c->scratch[0], *next = &c->scratch[1];
+	struct region piece = *r;
+
+	region_vec_reset(cur);
+	piece.tid = c->as->pid;
+	if (region_vec_push(cur, &piece))
+		return -ENOMEM;
+	for (const struct addr_space *a = c->as->parent; a && cur->n; a = a->parent) {
+		if (subtract_held(a->ledger, r, cur, next))
+			return -ENOMEM;
+		struct region_vec *tmp = cur;
+		cur = next;
+		next = tmp;
+	}
+	for (size_t i = 0; i < cur->n; i++)
+		if (region_vec_push(&c->copies, &cur->v[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_region(const struct region *r, void *arg)
+{
+	struct live_ctx *c = arg;
+
+	if (r->origin == REGION_PREEXISTING)
+		return 0;
+	if (r->origin == REGION_INHERITED)
+		return add_inherited(c, r);
+	return push_ptr(c, r);
+}
+
 /* Pointers to the regions of every address space that counts: the finished
- * ones (frozen at their last exit) and the ones still alive. */
+ * ones (frozen at their last exit) and the ones still alive. Fork copies are
+ * gathered last, once the copies array has stopped moving. */
 static int gather_regions(struct tracer *t, struct live_ctx *c)
 {
 	c->t = t;
 	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 		if (as->ignored || (as->users <= 0 && !as->snapshotted))
 			continue;
+		c->as = as;
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
 	}
+	for (size_t i = 0; i < c->copies.n; i++)
+		if (push_ptr(c, &c->copies.v[i]))
+			return -ENOMEM;
 	return 0;
+}
+
+static void live_ctx_free(struct live_ctx *c)
+{
+	free(c->v);
+	region_vec_free(&c->copies);
+	region_vec_free(&c->scratch[0]);
+	region_vec_free(&c->scratch[1]);
 }
 
 static int32_t region_pid(void *ctx, const struct region *r)
@@ -124,7 +213,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	o.cwd = cwd;
 	status_clear(t);
 	if (gather_regions(t, &c)) {
-		free(c.v);
+		live_ctx_free(&c);
 		free(cwd);
 		return -ENOMEM;
 	}
@@ -166,7 +255,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
-	free(c.v);
+	live_ctx_free(&c);
 	free(cwd);
 	return ret;
 }

@@ -27,6 +27,7 @@ struct addr_space {
 	int users;	     /* tasks that use it and have not died */
 	int live_users;	     /* users that have not reached their exit stop */
 	pid_t pid;	     /* a process using it, for /proc reads */
+	struct addr_space *parent; /* forked from (copies of its regions are not counted again) */
 	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
 	bool snapshotted;    /* finished: its ledger is frozen and kept for the report */
 	bool group_exiting;  /* exit_group or a fatal signal: its threads die with it */
