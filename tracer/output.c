@@ -185,7 +185,7 @@ static int32_t region_pid(void *ctx, const struct region *r)
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen)
 {
 	char why[512];
-	struct rules *r = rules_load(NULL, why, sizeof(why));
+	struct rules *r = rules_load(rules_default_path(getenv("VMLEAK_RULES")), why, sizeof(why));
 
 	if (!r) {
 		snprintf(err, errlen, "vmleak: rules: %s", why);
@@ -212,11 +212,14 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
+	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	long ret;
 
+	o.cwd = cwd;
 	status_clear(t);
 	if (gather_regions(t, &c)) {
 		live_ctx_free(&c);
+		free(cwd);
 		return -ENOMEM;
 	}
 	memset(&d, 0, sizeof(d));
@@ -258,6 +261,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	live_ctx_free(&c);
+	free(cwd);
 	return ret;
 }
 
