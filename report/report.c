@@ -1,6 +1,6 @@
 /* report/report.c - the leak report writer: groups the still-mapped regions of a
  * snapshot into call sites, applies --min-age/--min-size and the site categories,
- * and writes the text, JSON (schema 1) or folded report of ../shared/interface.md. */
+ * and writes the text, JSON (schema 1) or folded report of docs/interface.md. */
 #include "report/report.h"
 
 #include <errno.h>
