@@ -2,7 +2,7 @@
  * regions of a snapshot (--min-age/--min-size), groups them into call sites with
  * their categories and per-pid totals (struct report_ctx, report_priv.h), and hands
  * the result to one writer: write_text.c, write_json.c or write_folded.c. The
- * formats are those of ../shared/interface.md. */
+ * formats are those of docs/interface.md. */
 #include "report/report.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* report/report.h - the leak report: groups unmatched regions by call site,
  * applies filters and categories, and writes text, JSON (schema 1) or folded
- * output as ../shared/interface.md specifies. It works on a snapshot handed to it
+ * output as docs/interface.md specifies. It works on a snapshot handed to it
  * by the tracer; symbolization and classification come in through callbacks so
  * that this module stays testable without a live process. It reads no environment
  * (no getcwd, no getenv): whatever it needs comes in through report_data and
