@@ -21,6 +21,7 @@ enum region_kind {
 enum region_origin {
 	REGION_TRACED = 0,  /* created by a traced syscall */
 	REGION_PREEXISTING, /* seeded from /proc/PID/maps at attach; never reported */
+	REGION_RESYNCED,    /* found in /proc/PID/maps after lost kernel events: no site */
 	REGION_INHERITED,   /* a fork child's copy of a traced region: counted only
 			     * where no ancestor still holds the original */
 };

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 
@@ -186,6 +187,52 @@ static void resume_all(struct tracer *t)
 				task_continue(t, tk);
 }
 
+/* Back to syscall stops for every address space (kernel events could not be set
+ * up for every thread): nothing has run since the attach, nothing is missed. */
+static void fall_back_to_ptrace(struct tracer *t, const char *why)
+{
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		as->kernel_events = false;
+	kevents_free(t->kev);
+	t->kev = NULL;
+	snprintf(t->events_note, sizeof(t->events_note), "%s", why);
+	fprintf(stderr, "vmleak: kernel events unavailable (%s); using ptrace syscall stops\n",
+		why);
+}
+
+/* Every thread is stopped: open the kernel events of each (their future
+ * threads and children inherit them) and start the reader. 32-bit programs
+ * keep syscall stops: the syscall tracepoints do not see compat calls. */
+static int open_kernel_events(struct tracer *t, char *err, size_t errlen)
+{
+	char why[256] = "";
+	int rc = 0;
+
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		as->kernel_events = !procfs_exe_is_32bit(as->pid);
+	for (size_t i = 0; i < t->hsize && !rc; i++)
+		for (struct task *tk = t->htab[i]; tk && !rc; tk = tk->hnext)
+			if (tk->as && tk->as->kernel_events)
+				rc = kevents_open_task(t->kev, tk->tid, why, sizeof(why));
+	if (!rc)
+		rc = kevents_start(t->kev);
+	if (!rc)
+		return 0;
+	if (!why[0])
+		snprintf(why, sizeof(why), "reader thread: %s", strerror(-rc));
+	if (t->opt->events == EVENTS_KERNEL) {
+		snprintf(err, errlen, "vmleak: --events kernel: %s", why);
+		kevents_free(t->kev);
+		t->kev = NULL;
+		for (size_t i = 0; i < t->hsize; i++)
+			for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+				ptrace(PTRACE_DETACH, tk->tid, 0, tk->stop_sig);
+		return -1;
+	}
+	fall_back_to_ptrace(t, why);
+	return 0;
+}
+
 int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++)
@@ -217,6 +264,8 @@ int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size
 	/* every thread is stopped: what is mapped now was there before us */
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
 		procfs_seed_ledger(as->pid, as->ledger);
+	if (t->kev && open_kernel_events(t, err, errlen))
+		return -1;
 	t->stopping = false;
 	resume_all(t);
 	return 0;
@@ -245,7 +294,7 @@ static void finish_calls_in_flight(struct tracer *t)
 	for (size_t i = 0; i < t->hsize; i++)
 		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext) {
 			if (tk->state != TASK_STOPPED || !tk->in_call || tk->stop_sig ||
-			    tk->group_stopped)
+			    tk->group_stopped || (tk->as && tk->as->kernel_events))
 				continue;
 			if (ptrace(PTRACE_SYSCALL, tk->tid, 0, 0) == 0) {
 				tk->state = TASK_RUNNING;
@@ -277,6 +326,9 @@ void tracer_detach_all(struct tracer *t)
 	t->stopping = true;
 	interrupt_all(t);
 	collect_stops(t);
+	/* every event the stopped threads made is in the buffers: apply them all,
+	 * then close the events (nothing of ours stays in the tracees) */
+	kevents_close(t);
 	finish_calls_in_flight(t);
 	/* snapshot while every task is stopped (the maps can be verified through any
 	 * live task of the address space) */
@@ -284,6 +336,11 @@ void tracer_detach_all(struct tracer *t)
 		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
 			if (tk->as)
 				tk->as->pid = tk->tid;
+	if (t->kev) {
+		t->lost_events = kevents_lost(t->kev);
+		if (t->lost_events)
+			tracer_resync(t);
+	}
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
 		if (as->users > 0)
 			space_snapshot(t, as, true);

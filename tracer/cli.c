@@ -36,6 +36,7 @@ enum long_only_option {
 	OPT_VERIFY,
 	OPT_ERROR_EXITCODE,
 	OPT_UNWINDER,
+	OPT_EVENTS,
 };
 
 /* '+': stop at the first non-option, so PROGRAM's own options stay its own.
@@ -61,6 +62,7 @@ static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"unwinder", required_argument, NULL, OPT_UNWINDER},
+	{"events", required_argument, NULL, OPT_EVENTS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -95,6 +97,10 @@ static const char help_text[] =
 	"      --error-exitcode N   exit with N (1-255) when the report holds any\n"
 	"                           unsuppressed region\n"
 	"      --unwinder NAME      backtrace engine: libunwind (default) or libdw\n"
+	"      --events SOURCE      attach mode: where memory syscalls come from: kernel\n"
+	"                           (syscall tracepoints, no stop per syscall), ptrace\n"
+	"                           (a stop at every syscall) or auto (default: kernel\n"
+	"                           when allowed, else ptrace)\n"
 	"  -q, --quiet              no live status line\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -381,6 +387,19 @@ static int parse_unwinder(const char *s, enum unwinder_kind *out)
 	return 0;
 }
 
+static int parse_events(const char *s, enum events_kind *out)
+{
+	if (strcmp(s, "auto") == 0)
+		*out = EVENTS_AUTO;
+	else if (strcmp(s, "kernel") == 0)
+		*out = EVENTS_KERNEL;
+	else if (strcmp(s, "ptrace") == 0)
+		*out = EVENTS_PTRACE;
+	else
+		return -1;
+	return 0;
+}
+
 /* A whole number in [lo, hi]. */
 static int parse_ranged(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
@@ -415,6 +434,7 @@ static void set_defaults(struct options *o)
 	o->min_age = 0;
 	o->error_exitcode = -1;
 	o->unwinder = UNWINDER_LIBUNWIND;
+	o->events = EVENTS_PTRACE; /* TODO: auto once the kernel engine is proven */
 }
 
 /* How many long options start with the given prefix (for "ambiguous" errors). */
@@ -568,6 +588,12 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 			return CLI_ERROR;
 		}
 		break;
+	case OPT_EVENTS:
+		if (parse_events(arg, &o->events) < 0) {
+			set_err(err, errlen, "--events '%s': expected auto, kernel or ptrace", arg);
+			return CLI_ERROR;
+		}
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -595,6 +621,11 @@ static enum cli_result check_mode(const struct options *o, char *err, size_t err
 	}
 	if (o->npids > 0 && o->command) {
 		set_err(err, errlen, "give either -p PID or a program to run, not both");
+		return CLI_ERROR;
+	}
+	if (o->events == EVENTS_KERNEL && o->npids == 0) {
+		set_err(err, errlen,
+			"--events kernel needs -p (launch mode uses its seccomp filter)");
 		return CLI_ERROR;
 	}
 	if (o->duration > 0 && o->npids == 0) {

@@ -18,6 +18,13 @@ enum unwinder_kind {
 	UNWINDER_LIBDW,
 };
 
+/* --events: where attach mode takes memory syscalls from */
+enum events_kind {
+	EVENTS_AUTO = 0, /* kernel syscall tracepoints when allowed, else ptrace */
+	EVENTS_KERNEL,	 /* perf_event_open on syscall tracepoints; refuse if unavailable */
+	EVENTS_PTRACE,	 /* a ptrace stop at every syscall entry and exit */
+};
+
 struct options {
 	pid_t *pids; /* -p, in the order given, duplicates removed */
 	size_t npids;
@@ -38,6 +45,7 @@ struct options {
 	int error_exitcode; /* -1 = not given */
 	bool quiet;
 	enum unwinder_kind unwinder;
+	enum events_kind events;
 };
 
 enum cli_result {

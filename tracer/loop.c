@@ -2,7 +2,9 @@
  * clone/fork/vfork/exec/exit events, group-stops, signal delivery) and keeps the
  * task and address-space tables in step with the kernel's. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "tracer/affinity.h"
+#include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
@@ -38,7 +41,8 @@ unsigned long tracer_options(const struct tracer *t)
 }
 
 /* Restart a stopped task. In seccomp mode only a task inside a memory call needs
- * its exit stop (PTRACE_SYSCALL); everything else runs with PTRACE_CONT. */
+ * its exit stop (PTRACE_SYSCALL); everything else runs with PTRACE_CONT. With
+ * kernel events there are no syscall stops at all. */
 int task_resume(struct tracer *t, struct task *tk, int sig)
 {
 	int req = PTRACE_SYSCALL;
@@ -47,7 +51,7 @@ int task_resume(struct tracer *t, struct task *tk, int sig)
 		tk->stop_sig = sig; /* the detach will deliver it */
 		return 0;
 	}
-	if (t->seccomp && !tk->in_call)
+	if ((t->seccomp && !tk->in_call) || (tk->as && tk->as->kernel_events))
 		req = PTRACE_CONT;
 	tk->state = TASK_RUNNING;
 	tk->stop_sig = 0;
@@ -124,10 +128,19 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	if (shared == 0 && parent->as) {
 		child->as = parent->as;
 	} else if (parent->as) {
-		struct ledger *copy = ledger_copy(parent->as->ledger);
+		struct ledger *copy = NULL;
+		if (parent->as->kernel_events) {
+			/* the copy taken where the kernel copied the mm in the stream */
+			kevents_sync(t);
+			copy = kevents_take_fork_copy(t->kev, parent->tid, tid);
+		}
+		if (!copy)
+			copy = ledger_copy(parent->as->ledger);
 		child->as = space_new(t, tid, copy);
-		if (child->as)
+		if (child->as) {
 			child->as->parent = parent->as;
+			child->as->kernel_events = parent->as->kernel_events;
+		}
 		if (child->as && !t->opt->follow_forks)
 			child->as->ignored = true;
 	}
@@ -145,7 +158,10 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 void tracer_on_exec(struct tracer *t, struct task *tk)
 {
 	unsigned long old = 0;
+	bool kernel = tk->as && tk->as->kernel_events;
 
+	if (kernel)
+		kevents_sync(t); /* what the old image did, before its mm goes */
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &old) == 0 && old && (pid_t)old != tk->tid) {
 		/* a non-leader thread exec'd and took over the leader's pid */
 		struct task *o = task_find(t, (pid_t)old);
@@ -165,6 +181,8 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 	if (!tk->as)
 		return;
 	tk->as->ignored = ignored;
+	/* the syscall tracepoints do not see a 32-bit program's calls: stops do */
+	tk->as->kernel_events = kernel && !procfs_exe_is_32bit(tk->tid);
 	space_use(tk->as);
 	procfs_seed_ledger(tk->tid, tk->as->ledger);
 	if (!ignored)
@@ -209,6 +227,8 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 
 	if (tk->exit_stopped || !as)
 		return;
+	if (as->kernel_events)
+		kevents_sync(t); /* its last calls, before it goes */
 	tk->exit_stopped = true;
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
 		as->group_exiting = true; /* a fatal signal takes the whole process */
@@ -221,6 +241,8 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 
 void task_forget(struct tracer *t, struct task *tk)
 {
+	if (tk->as && tk->as->kernel_events)
+		kevents_sync(t);
 	mem_abandon(t, tk);
 	task_leave_space(t, tk, true);
 	task_remove(t, tk);
@@ -384,9 +406,54 @@ static void on_tick(struct tracer *t)
 	}
 }
 
+static void on_sigchld(int sig)
+{
+	(void)sig; /* only to end ppoll: a tracee stopped */
+}
+
+/* Kernel events: tracees stop only for clone/exec/exit events, signals and job
+ * control. Wait for those (SIGCHLD, unblocked only inside ppoll so none is
+ * missed) and for the reader's word that new events were queued. */
+static int kernel_loop(struct tracer *t)
+{
+	struct sigaction sa = {.sa_handler = on_sigchld};
+	sigset_t chld, waitmask;
+	int status, err = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &waitmask);
+	sigdelset(&waitmask, SIGCHLD);
+	while (t->ntasks > 0) {
+		on_tick(t);
+		if (t->stop_requested)
+			break;
+		pid_t pid;
+		while ((pid = waitpid(-1, &status, __WALL | WNOHANG)) > 0)
+			tracer_handle_status(t, pid, status);
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (pid < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		kevents_process(t);
+		struct pollfd p = {.fd = kevents_wake_fd(t->kev), .events = POLLIN};
+		struct timespec ts = {0, kevents_pending(t->kev) ? 5000000 : 100000000};
+		ppoll(&p, 1, &ts, &waitmask);
+	}
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	return err;
+}
+
 int tracer_loop(struct tracer *t)
 {
 	int status;
+
+	if (t->kev)
+		return kernel_loop(t);
 
 	while (t->ntasks > 0) {
 		on_tick(t);

@@ -15,6 +15,7 @@
 #include "report/rules.h"
 #include "tracer/affinity.h"
 #include "tracer/cli.h"
+#include "tracer/kevents.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
 
@@ -68,6 +69,30 @@ static int program_status(int status)
 	return WEXITSTATUS(status);
 }
 
+/* Attach mode: kernel events (no stop per syscall) when the kernel allows it.
+ * --events kernel refuses to run without them; auto says why on one line and
+ * uses syscall stops. */
+static int choose_events(struct tracer *t, const struct options *opt, char *err, size_t errlen)
+{
+	char why[200] = "";
+
+	if (opt->events == EVENTS_PTRACE) {
+		snprintf(t->events_note, sizeof(t->events_note), "--events ptrace");
+		return 0;
+	}
+	t->kev = kevents_new(opt->depth, why, sizeof(why));
+	if (t->kev)
+		return 0;
+	if (opt->events == EVENTS_KERNEL) {
+		snprintf(err, errlen, "vmleak: --events kernel: %s", why);
+		return -1;
+	}
+	snprintf(t->events_note, sizeof(t->events_note), "%s", why);
+	fprintf(stderr, "vmleak: kernel events unavailable (%s); using ptrace syscall stops\n",
+		why);
+	return 0;
+}
+
 static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 {
 	if (opt->command) {
@@ -76,6 +101,8 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 		if (tracer_launch(t, opt->command, err, errlen))
 			return -1;
 	} else {
+		if (choose_events(t, opt, err, errlen))
+			return -1;
 		/* the tick also bounds the waits of the attach itself */
 		signals_install(false, 0, opt->duration, opt->interval);
 		if (tracer_attach(t, opt->pids, opt->npids, err, errlen))

@@ -4,6 +4,7 @@
  * returned address, so a thread whose mmap reuses addresses another thread just
  * freed is never erased. Also writes --log lines and takes backtraces. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,10 @@
 #include <sys/ptrace.h>
 #include <sys/shm.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "decoder/format.h"
+#include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -137,6 +140,21 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 		return 0; /* the unwinder picks libdw for a 32-bit process by itself */
 	if (depth > CLI_MAX_DEPTH)
 		depth = CLI_MAX_DEPTH;
+	if (tk->as->kernel_events) {
+		/* the thread ran on: unwind the registers and stack the kernel copied */
+		const struct unwind_sample *s = kevents_current_sample(t->kev);
+		if (!s)
+			return 0;
+		if (!tk->as->uw)
+			tk->as->uw = unwinder_new_sampled(t->opt->unwinder, tk->as->pid, t->paths);
+		if (!tk->as->uw)
+			return 0;
+		unsigned n = unwinder_capture_sample(tk->as->uw, tk->tid, s, pcs, depth);
+		uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
+		if (id && is_new)
+			unwinder_describe(tk->as->uw, t->stacks, id);
+		return id;
+	}
 	if (!tk->as->uw)
 		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tid, t->paths);
 	if (!tk->as->uw)
@@ -191,10 +209,22 @@ static struct region proto_region(struct tracer *t, struct task *tk)
 	return r;
 }
 
-static uint32_t file_path(struct tracer *t, struct task *tk, int fd)
+static uint32_t file_path(struct tracer *t, struct task *tk, int fd, uint64_t start, uint64_t end)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], link[96];
+	ssize_t n;
 
+	if (tk->as->kernel_events) {
+		/* applied after the fact: the fd may be closed or reused by now, the
+		 * mapping itself names its file for as long as it exists */
+		snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+			 (int)tk->as->pid, start, end);
+		n = readlink(link, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			return strtab_intern(t->paths, buf);
+		}
+	}
 	if (fd < 0 || procfs_fd_path(tk->tid, fd, buf, sizeof(buf)))
 		return 0;
 	return strtab_intern(t->paths, buf);
@@ -208,7 +238,7 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 	r.start = addr;
 	r.end = addr + map_length(c);
 	if (r.kind == REGION_FILE)
-		r.path = file_path(t, tk, (int)c->fd);
+		r.path = file_path(t, tk, (int)c->fd, r.start, r.end);
 	r.site = capture_site(t, tk);
 	ledger_insert(tk->as->ledger, &r);
 	if (!tk->as->uw)

@@ -3,6 +3,7 @@
  * and sorted ranges, re-read only when a module may have changed. Both backends
  * use it; frames are described (module + offset) from it. */
 #include <elf.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +19,20 @@ int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len)
 	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
 
 	u->stats.mem_reads++;
-	return process_vm_readv(u->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+	if (process_vm_readv(u->tid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return 0;
+	if (!u->sampled || u->tid == u->pid || errno != ESRCH)
+		return -1;
+	return process_vm_readv(u->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+int read_stack_copy(const struct unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	if (!u->stack || addr < u->stack_lo || addr - u->stack_lo > u->stack_len ||
+	    len > u->stack_len - (addr - u->stack_lo))
+		return -1;
+	memcpy(buf, u->stack + (addr - u->stack_lo), len);
+	return 0;
 }
 
 /* Load bias from the ELF header mapped at the file's first mapping. */
@@ -130,6 +144,12 @@ int refresh_modules(struct unwinder *u)
 	u->stats.maps_reads++;
 	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)u->tid);
 	f = fopen(fname, "re");
+	if (!f && u->sampled && u->tid != u->pid) {
+		/* the sampled thread has gone since; its mm lives on in u->pid */
+		u->tid = u->pid;
+		snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)u->tid);
+		f = fopen(fname, "re");
+	}
 	if (!f)
 		return -1;
 	u->mods = NULL;

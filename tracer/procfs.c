@@ -1,5 +1,7 @@
 /* tracer/procfs.c - reads of /proc/PID/{exe,status,stat,maps,fd} for the tracer. */
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -22,6 +24,24 @@ char *procfs_exe(pid_t pid)
 		return NULL;
 	buf[n] = '\0';
 	return strdup(buf);
+}
+
+bool procfs_exe_is_32bit(pid_t pid)
+{
+	unsigned char ident[EI_NIDENT];
+	char path[64];
+	bool r = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
+	    !memcmp(ident, ELFMAG, SELFMAG))
+		r = ident[EI_CLASS] == ELFCLASS32;
+	close(fd);
+	return r;
 }
 
 static long status_field(pid_t pid, const char *key)

@@ -8,6 +8,7 @@
 
 #include "report/symbolize.h"
 #include "tracer/affinity.h"
+#include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -28,7 +29,8 @@ double now_seconds(void)
 
 uint32_t tracer_time_ms(const struct tracer *t)
 {
-	double ms = (now_seconds() - t->start) * 1000.0;
+	double now = t->event_ns ? t->event_ns / 1e9 : now_seconds();
+	double ms = (now - t->start) * 1000.0;
 
 	return ms < 0 ? 0 : ms > 4e9 ? 4000000000u : (uint32_t)ms;
 }
@@ -146,6 +148,7 @@ void tracer_destroy(struct tracer *t)
 		free((char *)t->procs[i].exe);
 	free(t->procs);
 	free(t->mismatches);
+	kevents_free(t->kev);
 	symbolizer_free(t->sym);
 	affinity_free(t->aff);
 	strtab_free(t->paths);

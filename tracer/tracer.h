@@ -34,6 +34,7 @@ struct addr_space {
 	bool ignored;	    /* --no-follow-forks child in seccomp mode: traced, not recorded */
 	bool snapshotted;   /* finished: its ledger is frozen and kept for the report */
 	bool group_exiting; /* exit_group or a fatal signal: its threads die with it */
+	bool kernel_events; /* its memory calls come from kernel events (kevents.c), not stops */
 	struct addr_space *next_all;
 };
 
@@ -79,6 +80,11 @@ struct tracer {
 	struct rules *rules;	/* blame rules + --suppressions */
 	struct symbolizer *sym; /* report time: PCs to functions and lines */
 	struct affinity *aff;	/* the tracer follows a single hot thread's CPU */
+	struct kevents *kev;	/* attach mode's kernel event source, NULL: ptrace stops */
+	uint64_t event_ns;	/* CLOCK_MONOTONIC time of the kernel event being applied */
+	char events_note[256];	/* why attach mode uses ptrace stops ("" = it was asked to) */
+	uint64_t lost_events;	/* kernel events lost (ring buffer overflow) */
+	uint64_t resynced;	/* regions found in /proc/PID/maps after a loss */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
@@ -128,6 +134,10 @@ int seccomp_install_filter(void); /* in the launched child, before exec: 0 or -e
 int tracer_launch(struct tracer *t, char **argv, char *err, size_t errlen);
 int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size_t errlen);
 void tracer_detach_all(struct tracer *t);
+
+/* kevents.c: compare the ledgers with /proc/PID/maps after lost kernel events
+ * (every task of them stopped) */
+void tracer_resync(struct tracer *t);
 
 /* loop.c */
 unsigned long tracer_options(const struct tracer *t);

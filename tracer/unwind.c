@@ -29,12 +29,14 @@ static bool is_32bit(pid_t pid)
 	return r;
 }
 
-struct unwinder *unwinder_new(enum unwinder_kind kind, pid_t pid, struct strtab *modules)
+static struct unwinder *unwinder_create(enum unwinder_kind kind, pid_t pid, struct strtab *modules,
+					bool sampled)
 {
 	struct unwinder *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return NULL;
+	u->sampled = sampled;
 	/* the x86_64 libunwind cannot unwind i386 tracees; libdw can */
 	if (kind == UNWINDER_LIBUNWIND && is_32bit(pid))
 		kind = UNWINDER_LIBDW;
@@ -52,6 +54,16 @@ struct unwinder *unwinder_new(enum unwinder_kind kind, pid_t pid, struct strtab 
 fail:
 	unwinder_free(u);
 	return NULL;
+}
+
+struct unwinder *unwinder_new(enum unwinder_kind kind, pid_t pid, struct strtab *modules)
+{
+	return unwinder_create(kind, pid, modules, false);
+}
+
+struct unwinder *unwinder_new_sampled(enum unwinder_kind kind, pid_t pid, struct strtab *modules)
+{
+	return unwinder_create(kind, pid, modules, true);
 }
 
 void unwinder_free(struct unwinder *u)
@@ -76,6 +88,49 @@ unsigned unwinder_capture(struct unwinder *u, pid_t tid, uint64_t *pcs, unsigned
 	u->gen++; /* the tracee ran since the last capture: forget its memory */
 	u->regs_valid = false;
 	n = u->backend->capture(u, pcs, max);
+	return n;
+}
+
+unsigned unwinder_capture_sample(struct unwinder *u, pid_t tid, const struct unwind_sample *s,
+				 uint64_t *pcs, unsigned max)
+{
+	const uint64_t *r = s->regs;
+	unsigned n;
+
+	if (!u || !u->sampled || max == 0)
+		return 0;
+	u->stats.captures++;
+	u->tid = tid; /* it may have exited since: reads fall back to u->pid */
+	if (u->stale)
+		refresh_modules(u);
+	u->gen++;
+	u->regs = (struct user_regs_struct){
+		.rax = r[0],
+		.rbx = r[1],
+		.rcx = r[2],
+		.rdx = r[3],
+		.rsi = r[4],
+		.rdi = r[5],
+		.rbp = r[6],
+		.rsp = r[7],
+		.rip = r[8],
+		.r8 = r[9],
+		.r9 = r[10],
+		.r10 = r[11],
+		.r11 = r[12],
+		.r12 = r[13],
+		.r13 = r[14],
+		.r14 = r[15],
+		.r15 = r[16],
+	};
+	u->regs_valid = true;
+	u->stack = s->stack;
+	u->stack_lo = r[7];
+	u->stack_len = s->stack ? s->stack_len : 0;
+	n = u->backend->capture(u, pcs, max);
+	u->stack = NULL;
+	u->stack_len = 0;
+	u->regs_valid = false;
 	return n;
 }
 

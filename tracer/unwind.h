@@ -26,6 +26,22 @@ void unwinder_free(struct unwinder *u);
  * Writes up to max absolute PCs, innermost first. Returns the count (0 on failure). */
 unsigned unwinder_capture(struct unwinder *u, pid_t tid, uint64_t *pcs, unsigned max);
 
+/* A thread's user state as a kernel sample caught it (perf_event_open with
+ * PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER): the thread has run on since. */
+struct unwind_sample {
+	/* rax rbx rcx rdx rsi rdi rbp rsp rip r8 .. r15 (perf's x86 register order) */
+	uint64_t regs[17];
+	const unsigned char *stack; /* copy of [regs[7], regs[7] + stack_len) */
+	uint64_t stack_len;
+};
+
+/* An unwinder for an address space whose threads are never stopped (kernel
+ * events): it captures only from samples, reading memory from the stack copy
+ * first and through process_vm_readv beyond it. */
+struct unwinder *unwinder_new_sampled(enum unwinder_kind kind, pid_t pid, struct strtab *modules);
+unsigned unwinder_capture_sample(struct unwinder *u, pid_t tid, const struct unwind_sample *s,
+				 uint64_t *pcs, unsigned max);
+
 /* Fill module + offset of every frame of a newly interned stack (stacks_set_module).
  * Call it right after stacks_intern said is_new, while the mappings are unchanged. */
 void unwinder_describe(struct unwinder *u, struct stack_table *t, uint32_t id);

@@ -3,6 +3,7 @@
  * which the x86_64 libunwind cannot unwind). */
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
+#include <sys/user.h>
 
 #include "tracer/unwind_priv.h"
 
@@ -53,12 +54,68 @@ static unsigned capture_libdw(struct unwinder *u, uint64_t *pcs, unsigned max)
 	return w.n;
 }
 
+/* ---- a sampled unwinder: one thread, registers and stack from the sample ---- */
+
+static pid_t sampled_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct unwinder *u = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = u;
+	return u->tid;
+}
+
+static bool sampled_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct unwinder *u = arg;
+
+	(void)dwfl;
+	*thread_argp = u;
+	return tid == u->tid;
+}
+
+static bool sampled_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct unwinder *u = arg;
+	uint64_t w;
+
+	(void)dwfl;
+	if (read_stack_copy(u, addr, &w, sizeof(w)) && read_remote(u, addr, &w, sizeof(w)))
+		return false;
+	*result = w;
+	return true;
+}
+
+static bool sampled_set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	struct unwinder *u = arg;
+	const struct user_regs_struct *r = &u->regs;
+	/* DWARF x86_64 numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	Dwarf_Word dw[17] = {r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8,
+			     r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip};
+
+	if (!u->regs_valid)
+		return false;
+	return dwfl_thread_state_registers(thread, 0, 17, dw);
+}
+
+static const Dwfl_Thread_Callbacks sampled_callbacks = {
+	.next_thread = sampled_next_thread,
+	.get_thread = sampled_get_thread,
+	.memory_read = sampled_memory_read,
+	.set_initial_registers = sampled_set_initial_registers,
+};
+
 static int init_libdw(struct unwinder *u)
 {
 	unsetenv("DEBUGINFOD_URLS");
 	u->dwfl = dwfl_begin(&proc_callbacks);
 	if (!u->dwfl || report_dwfl_modules(u))
 		return -1;
+	if (u->sampled)
+		return dwfl_attach_state(u->dwfl, NULL, u->pid, &sampled_callbacks, u) ? 0 : -1;
 	/* true: the tracer holds the threads in ptrace-stops; libdw must not attach */
 	return dwfl_linux_proc_attach(u->dwfl, u->pid, true) == 0 ? 0 : -1;
 }

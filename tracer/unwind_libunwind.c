@@ -39,6 +39,8 @@ static int peek_word(struct unwinder *u, uint64_t addr, unw_word_t *val)
 {
 	long w;
 
+	if (u->sampled)
+		return -1; /* the thread is running: no ptrace request reaches it */
 	u->stats.peeks++;
 	errno = 0;
 	w = ptrace(PTRACE_PEEKDATA, u->tid, (void *)(uintptr_t)addr, NULL);
@@ -51,6 +53,9 @@ static int peek_word(struct unwinder *u, uint64_t addr, unw_word_t *val)
 static int read_word(struct unwinder *u, uint64_t addr, unw_word_t *val)
 {
 	uint64_t page = addr & PAGE_MASK_BITS, in = addr - page;
+
+	if (read_stack_copy(u, addr, val, sizeof(*val)) == 0)
+		return 0;
 	struct cached_page *p = cached_page(u, page);
 
 	if (!p)

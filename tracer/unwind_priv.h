@@ -59,6 +59,11 @@ struct unwinder {
 	struct user_regs_struct regs;
 	struct cached_page pages[PAGE_CACHE_SLOTS];
 	unsigned next_victim;
+	/* sampled (kernel events): the thread runs on, registers come from the
+	 * sample, memory from its copy of the stack first */
+	bool sampled;
+	const unsigned char *stack;
+	uint64_t stack_lo, stack_len;
 	/* libunwind */
 	struct unw_addr_space *as;
 	/* libdw */
@@ -82,8 +87,11 @@ extern const struct unwind_backend unwind_libdw;
 
 /* ---- the module map (tracer/modmap.c) ---- */
 
-/* len bytes at addr of u->tid through process_vm_readv; 0 or -1. */
+/* len bytes at addr of u->tid through process_vm_readv; 0 or -1. A sampled
+ * unwinder reads through u->pid when the thread has gone. */
 int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len);
+/* The sample's stack copy when it holds [addr, addr + len): 0, else -1. */
+int read_stack_copy(const struct unwinder *u, uint64_t addr, void *buf, size_t len);
 /* Re-read /proc/PID/maps. File mappings become modules (one per path); the
  * backend handles of modules that did not move are kept. */
 int refresh_modules(struct unwinder *u);

@@ -1,0 +1,57 @@
+/* tracer/kevents.h - attach mode's kernel event source: the syscall tracepoints
+ * of the memory calls (perf_event_open, PERF_TYPE_TRACEPOINT) read from per-CPU
+ * ring buffers by a reader thread, and applied to the ledgers in the order of
+ * their timestamps, while ptrace only follows clone/exec/exit and job control. */
+#ifndef VMLEAK_TRACER_KEVENTS_H
+#define VMLEAK_TRACER_KEVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tracer;
+struct task;
+struct kevents;
+struct ledger;
+struct unwind_sample;
+
+/* Find the tracepoints (tracefs, mounted in a private mount namespace when it
+ * is not mounted) and check that perf_event_open accepts them. NULL with a
+ * reason in why ("perf_event_open: Permission denied", ...) when the kernel
+ * path cannot work. depth = backtrace frames wanted (0: no stack copies). */
+struct kevents *kevents_new(unsigned depth, char *why, size_t whylen);
+
+/* Open the events of one thread (all CPUs, inherited by its future threads and
+ * children). The thread must be stopped. 0, or -errno with why filled. */
+int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen);
+
+/* Start the reader thread (after every event is open). 0 or -errno. */
+int kevents_start(struct kevents *k);
+
+/* Apply the events old enough that no CPU can still be writing an earlier one. */
+void kevents_process(struct tracer *t);
+/* Drain every buffer now and apply everything: the caller holds a tracee in a
+ * ptrace-stop and needs the ledgers up to date (exit, exec, fork, detach). */
+void kevents_sync(struct tracer *t);
+/* Stop the reader and close every event (nothing stays in the tracees). */
+void kevents_close(struct tracer *t);
+void kevents_free(struct kevents *k);
+
+/* The fork copy of the parent's ledger made when the ordered stream reached the
+ * child's creation (task_newtask), or NULL. Call after kevents_sync. */
+struct ledger *kevents_take_fork_copy(struct kevents *k, pid_t parent, pid_t child);
+
+/* Records the kernel dropped (PERF_RECORD_LOST) or we could not parse. */
+uint64_t kevents_lost(const struct kevents *k);
+/* Backtraces dropped because the queue was over its memory cap. */
+uint64_t kevents_stacks_dropped(const struct kevents *k);
+/* Milliseconds before now up to which events are applied (for status/tests). */
+bool kevents_pending(const struct kevents *k);
+/* An fd that becomes readable when the reader queued new events. */
+int kevents_wake_fd(const struct kevents *k);
+
+/* The sample being applied (registers and stack copy), for the unwinder. */
+const struct unwind_sample *kevents_current_sample(const struct kevents *k);
+
+#endif
