@@ -113,6 +113,8 @@ static int cmp_site_key(const struct region *a, const struct region *b)
 		return a->prot < b->prot ? -1 : 1;
 	if (a->flags != b->flags)
 		return a->flags < b->flags ? -1 : 1;
+	if (a->origin != b->origin)
+		return a->origin < b->origin ? -1 : 1;
 	if (a->site == 0 && region_len(a) != region_len(b))
 		return region_len(a) < region_len(b) ? -1 : 1;
 	return 0;

@@ -99,6 +99,13 @@ struct report_data {
 	const struct verify_mismatch *mismatches;
 	size_t nmismatches;
 	size_t dead_thread_stacks; /* thread-stack regions whose thread has exited */
+	/* attach mode: where memory calls came from ("kernel" tracepoints or
+	 * "ptrace" stops; NULL in launch mode), why not the kernel (NULL: not
+	 * asked), and how many kernel events were lost (their address spaces were
+	 * resynchronised from /proc/PID/maps) */
+	const char *event_source;
+	const char *event_source_note;
+	uint64_t lost_events;
 };
 
 struct report_options {

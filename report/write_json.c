@@ -156,6 +156,11 @@ static void json_head(struct report_ctx *c)
 		", \"shmdt\": %" PRIu64 ", \"failed\": %" PRIu64 "}",
 		d->events[MEM_MMAP], d->events[MEM_MUNMAP], d->events[MEM_MREMAP],
 		d->events[MEM_BRK], d->events[MEM_SHMAT], d->events[MEM_SHMDT], d->failed);
+	fputs(", \"event_source\": ", f);
+	json_str(f, d->event_source);
+	fputs(", \"event_source_note\": ", f);
+	json_str(f, d->event_source_note && d->event_source_note[0] ? d->event_source_note : NULL);
+	fprintf(f, ", \"lost_events\": %" PRIu64, d->lost_events);
 	fprintf(f,
 		", \"totals\": {\"regions\": %zu, \"bytes\": %" PRIu64 ", \"sites\": %zu"
 		", \"suppressed_regions\": %zu, \"suppressed_bytes\": %" PRIu64 "}",
@@ -266,7 +271,11 @@ static void json_site(struct report_ctx *c, const struct site *s)
 		fputs(i ? ", " : "", f);
 		json_frame(f, &s->frames[i]);
 	}
-	fputs("], \"regions\": [", f);
+	fputs("]", f);
+	if (!s->nframes && r->origin == REGION_RESYNCED)
+		fputs(", \"no_backtrace\": \"found in /proc/PID/maps after lost kernel events\"",
+		      f);
+	fputs(", \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);
 		json_region(f, c->d, s->regs[i]);

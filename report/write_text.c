@@ -80,6 +80,22 @@ static void text_traced_what(FILE *f, const struct report_data *d)
 		fprintf(f, "%s%" PRId32, i ? "," : "", d->pids[i]);
 }
 
+/* Attach mode, only when there is something to say: the kernel lost events, or
+ * vmleak could not use them. */
+static void text_event_source(FILE *f, const struct report_data *d)
+{
+	if (d->lost_events)
+		fprintf(f,
+			"        events: %" PRIu64
+			" kernel events lost; address spaces resynchronised "
+			"from /proc/PID/maps\n",
+			d->lost_events);
+	if (d->event_source && !strcmp(d->event_source, "ptrace") && d->event_source_note &&
+	    d->event_source_note[0] && strcmp(d->event_source_note, "--events ptrace"))
+		fprintf(f, "        events: ptrace syscall stops (kernel events unavailable: %s)\n",
+			d->event_source_note);
+}
+
 static void text_headline(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
@@ -97,6 +113,7 @@ static void text_headline(struct report_ctx *c)
 		fputs(" in ", f);
 		text_seconds(f, d->duration_s);
 		fputs(")\n", f);
+		text_event_source(f, d);
 		return;
 	}
 	fprintf(f, "vmleak: %zu %s (", c->unsup_regions,
@@ -112,6 +129,7 @@ static void text_headline(struct report_ctx *c)
 	fputs(": ", f);
 	text_events(f, d);
 	fputc('\n', f);
+	text_event_source(f, d);
 }
 
 static int cmp_int32(const void *pa, const void *pb)
@@ -276,6 +294,10 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 	fputc('\n', f);
 	text_site_title(c, num, s);
 	text_site_sizes_times(f, s);
+	if (!s->nframes && s->regs[0]->origin == REGION_RESYNCED) {
+		fputs("    (no backtrace: found in /proc/PID/maps after lost kernel events)\n", f);
+		return;
+	}
 	if (!s->nframes) {
 		fputs("    (no backtrace: --depth 0 or unwinding failed)\n", f);
 		return;

@@ -570,8 +570,11 @@ START_TEST(test_json_schema_with_python)
 	ck_assert(python_check(
 		out,
 		"assert list(o)==[\"vmleak\",\"version\",\"mode\",\"command\",\"pids\","
-		"\"duration_s\",\"final\",\"exit\",\"events\",\"totals\",\"processes\","
+		"\"duration_s\",\"final\",\"exit\",\"events\",\"event_source\","
+		"\"event_source_note\",\"lost_events\",\"totals\",\"processes\","
 		"\"sites\",\"verify\"], list(o)\n"
+		"assert o[\"event_source\"] is None and o[\"event_source_note\"] is None\n"
+		"assert o[\"lost_events\"]==0\n"
 		"assert o[\"vmleak\"]==1 and o[\"mode\"]==\"launch\"\n"
 		"assert o[\"command\"]==[\"./clone_stack_leak\"] and o[\"pids\"]==[5981]\n"
 		"assert o[\"duration_s\"]==10.0 and o[\"final\"] is True\n"

@@ -196,8 +196,6 @@ static void fall_back_to_ptrace(struct tracer *t, const char *why)
 	kevents_free(t->kev);
 	t->kev = NULL;
 	snprintf(t->events_note, sizeof(t->events_note), "%s", why);
-	fprintf(stderr, "vmleak: kernel events unavailable (%s); using ptrace syscall stops\n",
-		why);
 }
 
 /* Every thread is stopped: open the kernel events of each (their future

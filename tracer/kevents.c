@@ -48,10 +48,15 @@
 #define CLONE_VM 0x00000100
 #endif
 
-#define KEV_RING_BYTES	(16u << 20) /* per CPU; halved until the kernel accepts it */
-#define KEV_RING_MIN	(64u << 10)
-#define KEV_STACK_BYTES 8192u	       /* user stack copied per mapping call */
+#define KEV_RING_BYTES (16u << 20) /* per CPU; halved until the kernel accepts it */
+#define KEV_RING_MIN   (64u << 10)
+#define KEV_STACK_BYTES                                                              \
+	4096u			       /* user stack copied per mapping call; deeper \
+					* frames are read from the live stack */
 #define KEV_QUEUE_CAP	(256ull << 20) /* stack copies beyond this are dropped */
+#define KEV_QUEUE_HIGH	(32ull << 20)  /* hold the tracees above this... */
+#define KEV_QUEUE_LOW	(4ull << 20)   /* ...until the queue is below this */
+#define KEV_APPLY_BATCH 32	       /* back to the wait loop this often */
 #define KEV_SETTLE_NS	1000000ull     /* a record this old is visible on every CPU */
 #define KEV_POLL_MS	20
 #define KEV_REGS_MASK	0xff01ffull /* AX BX CX DX SI DI BP SP IP, R8..R15 */
@@ -146,6 +151,8 @@ struct kevents {
 	_Atomic uint64_t queued_bytes;
 	_Atomic uint64_t lost;
 	_Atomic uint64_t stacks_dropped;
+	_Atomic int pressure; /* 1: the tracees produce faster than we consume */
+	size_t round_fill;    /* fullest ring buffer of the current drain */
 	/* main thread */
 	struct sample_vec pend; /* sorted by (time, seq) from pend_head on */
 	size_t pend_head;
@@ -362,7 +369,7 @@ static void fill_attr(const struct kevents *k, const struct kev_tp *tp, struct p
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC; /* comparable across CPUs and with ours */
 	a->watermark = 1;
-	a->wakeup_watermark = (uint32_t)(k->ring_bytes / 4);
+	a->wakeup_watermark = (uint32_t)(k->ring_bytes / 16);
 }
 
 static int add_fd(struct kevents *k, int fd)
@@ -625,6 +632,17 @@ static struct ksample *decode_sample(struct kevents *k, const unsigned char *p, 
 	return s;
 }
 
+static void raise_pressure(struct kevents *k)
+{
+	uint64_t one = 1;
+
+	if (atomic_exchange(&k->pressure, 1))
+		return;
+	if (write(k->wake_fd, &one, sizeof(one)) < 0) {
+		/* a full counter: the main thread is awake anyway */
+	}
+}
+
 static void drain_cpu(struct kevents *k, struct kev_cpu *c, struct sample_vec *out)
 {
 	unsigned char *data = (unsigned char *)c->page + sysconf(_SC_PAGESIZE);
@@ -632,6 +650,10 @@ static void drain_cpu(struct kevents *k, struct kev_cpu *c, struct sample_vec *o
 	uint64_t tail = c->page->data_tail;
 	size_t mask = c->data_size - 1;
 	unsigned char rec[65536];
+	unsigned n = 0;
+
+	if (head - tail > k->round_fill)
+		k->round_fill = head - tail;
 
 	while (tail < head) {
 		struct perf_event_header h;
@@ -660,6 +682,13 @@ static void drain_cpu(struct kevents *k, struct kev_cpu *c, struct sample_vec *o
 			atomic_fetch_add(&k->lost, n);
 		}
 		tail += h.size;
+		if (++n % 64 == 0) {
+			/* give the space back as we go, and say early when it fills */
+			__atomic_store_n(&c->page->data_tail, tail, __ATOMIC_RELEASE);
+			uint64_t now = __atomic_load_n(&c->page->data_head, __ATOMIC_ACQUIRE);
+			if ((now - tail) * 16 > c->data_size)
+				raise_pressure(k);
+		}
 	}
 	__atomic_store_n(&c->page->data_tail, tail, __ATOMIC_RELEASE);
 }
@@ -671,10 +700,26 @@ static void drain_all(struct kevents *k)
 	uint64_t start = now_ns();
 
 	pthread_mutex_lock(&k->rb_lock);
+	k->round_fill = 0;
+	/* first say when a ring fills up: the main thread holds the tracees
+	 * while this thread copies */
+	for (size_t i = 0; i < k->ncpus; i++) {
+		struct perf_event_mmap_page *pg = k->cpus[i].page;
+		if (pg && (__atomic_load_n(&pg->data_head, __ATOMIC_ACQUIRE) - pg->data_tail) * 16 >
+				  k->cpus[i].data_size)
+			raise_pressure(k);
+	}
 	for (size_t i = 0; i < k->ncpus; i++)
 		if (k->cpus[i].page)
 			drain_cpu(k, &k->cpus[i], &got);
 	atomic_store(&k->drained_ns, start);
+	/* back-pressure: a ring 1/16 full, or a queue the main thread cannot
+	 * unwind fast enough, and the tracees are held until it catches up */
+	uint64_t queued = atomic_load(&k->queued_bytes);
+	if (k->round_fill * 16 > k->ring_bytes || queued > KEV_QUEUE_HIGH)
+		raise_pressure(k);
+	else if (k->round_fill * 64 < k->ring_bytes && queued < KEV_QUEUE_LOW)
+		atomic_store(&k->pressure, 0);
 	pthread_mutex_unlock(&k->rb_lock);
 	if (!got.n) {
 		free(got.v);
@@ -868,12 +913,15 @@ static void apply_sample(struct tracer *t, struct kevents *k, const struct ksamp
 	t->event_ns = 0;
 }
 
-static void apply_until(struct tracer *t, uint64_t limit)
+/* Returns true when it stopped at the batch limit with more to apply. */
+static bool apply_until(struct tracer *t, uint64_t limit, bool bounded)
 {
 	struct kevents *k = t->kev;
+	size_t applied = 0;
+	bool more = false;
 
 	if (k->in_apply)
-		return; /* a sync from inside an applied event: the outer one continues */
+		return false; /* a sync from inside an applied event: the outer one continues */
 	k->in_apply = true;
 	take_queue(k);
 	while (k->pend_head < k->pend.n) {
@@ -881,6 +929,11 @@ static void apply_until(struct tracer *t, uint64_t limit)
 
 		if (s->time > limit)
 			break;
+		if (bounded && applied == KEV_APPLY_BATCH) {
+			more = true;
+			break;
+		}
+		applied++;
 		k->pend_head++;
 		apply_sample(t, k, s);
 		atomic_fetch_sub(&k->queued_bytes, s->bytes);
@@ -891,20 +944,22 @@ static void apply_until(struct tracer *t, uint64_t limit)
 		k->pend_head = 0;
 	}
 	k->in_apply = false;
+	return more;
 }
 
-void kevents_process(struct tracer *t)
+bool kevents_process(struct tracer *t)
 {
 	uint64_t drained, one;
 
 	if (!t->kev)
-		return;
+		return false;
 	if (read(t->kev->wake_fd, &one, sizeof(one)) < 0) {
 		/* nothing new: still apply what has settled */
 	}
 	drained = atomic_load(&t->kev->drained_ns);
 	if (drained > KEV_SETTLE_NS)
-		apply_until(t, drained - KEV_SETTLE_NS);
+		return apply_until(t, drained - KEV_SETTLE_NS, true);
+	return false;
 }
 
 void kevents_sync(struct tracer *t)
@@ -912,7 +967,12 @@ void kevents_sync(struct tracer *t)
 	if (!t->kev)
 		return;
 	drain_all(t->kev);
-	apply_until(t, UINT64_MAX);
+	apply_until(t, UINT64_MAX, false);
+}
+
+bool kevents_pressure(const struct kevents *k)
+{
+	return k && atomic_load(&k->pressure);
 }
 
 bool kevents_pending(const struct kevents *k)
@@ -982,18 +1042,12 @@ void kevents_close(struct tracer *t)
 	for (size_t i = 0; i < k->nfds; i++)
 		ioctl(k->fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	drain_all(k);
-	apply_until(t, UINT64_MAX);
-	if (getenv("VMLEAK_KEV_DEBUG"))
+	apply_until(t, UINT64_MAX, false);
+	if (getenv("VMLEAK_KEV_DEBUG")) /* for benchmarks: what the engine did */
 		fprintf(stderr,
-			"kevents: seq %llu stray %llu lost %llu fds %zu cpus %zu ring %zu\n",
-			(unsigned long long)k->seq, (unsigned long long)k->stray,
-			(unsigned long long)atomic_load(&k->lost), k->nfds, k->ncpus,
-			k->ring_bytes);
-	for (size_t i = 0; getenv("VMLEAK_KEV_DEBUG") && i < k->ncpus; i++)
-		if (k->cpus[i].page)
-			fprintf(stderr, "cpu %d head %llu tail %llu\n", k->cpus[i].cpu,
-				(unsigned long long)k->cpus[i].page->data_head,
-				(unsigned long long)k->cpus[i].page->data_tail);
+			"vmleak: kernel events: %llu applied, %llu held, %llu lost, %zu fds\n",
+			(unsigned long long)k->seq, (unsigned long long)t->throttles,
+			(unsigned long long)atomic_load(&k->lost), k->nfds);
 	close_events(k);
 }
 

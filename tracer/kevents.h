@@ -29,8 +29,9 @@ int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen);
 /* Start the reader thread (after every event is open). 0 or -errno. */
 int kevents_start(struct kevents *k);
 
-/* Apply the events old enough that no CPU can still be writing an earlier one. */
-void kevents_process(struct tracer *t);
+/* Apply the events old enough that no CPU can still be writing an earlier one,
+ * a batch at a time: true when more are ready. */
+bool kevents_process(struct tracer *t);
 /* Drain every buffer now and apply everything: the caller holds a tracee in a
  * ptrace-stop and needs the ledgers up to date (exit, exec, fork, detach). */
 void kevents_sync(struct tracer *t);
@@ -46,8 +47,10 @@ struct ledger *kevents_take_fork_copy(struct kevents *k, pid_t parent, pid_t chi
 uint64_t kevents_lost(const struct kevents *k);
 /* Backtraces dropped because the queue was over its memory cap. */
 uint64_t kevents_stacks_dropped(const struct kevents *k);
-/* Milliseconds before now up to which events are applied (for status/tests). */
+/* Events are queued that could not be applied yet. */
 bool kevents_pending(const struct kevents *k);
+/* The tracees produce events faster than they are consumed: hold them. */
+bool kevents_pressure(const struct kevents *k);
 /* An fd that becomes readable when the reader queued new events. */
 int kevents_wake_fd(const struct kevents *k);
 

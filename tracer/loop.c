@@ -319,6 +319,10 @@ static void handle_event_stop(struct tracer *t, struct task *tk, int sig)
 		if (!tk->as)
 			return; /* wait for the parent's clone event */
 	}
+	if (t->throttled && tk->as && tk->as->kernel_events && !t->stopping) {
+		tk->held = true; /* until the events it made are applied */
+		return;
+	}
 	task_resume(t, tk, 0);
 }
 
@@ -406,6 +410,32 @@ static void on_tick(struct tracer *t)
 	}
 }
 
+/* Back-pressure: while the kernel events come faster than they are applied
+ * (unwinding is the slow part), the threads that make them are held in a
+ * ptrace-stop, so that no ring buffer overflows; they go on when the queue
+ * has drained. Only a program making memory calls at a storm's rate pays. */
+static void throttle(struct tracer *t)
+{
+	bool want = kevents_pressure(t->kev);
+
+	if (want == t->throttled)
+		return;
+	t->throttled = want;
+	if (want)
+		t->throttles++;
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext) {
+			if (!tk->as || !tk->as->kernel_events)
+				continue;
+			if (want && tk->state == TASK_RUNNING) {
+				ptrace(PTRACE_INTERRUPT, tk->tid, 0, 0);
+			} else if (!want && tk->held) {
+				tk->held = false;
+				task_continue(t, tk);
+			}
+		}
+}
+
 static void on_sigchld(int sig)
 {
 	(void)sig; /* only to end ppoll: a tracee stopped */
@@ -439,9 +469,11 @@ static int kernel_loop(struct tracer *t)
 			err = -errno;
 			break;
 		}
-		kevents_process(t);
+		throttle(t);
+		bool more = kevents_process(t);
+		throttle(t);
 		struct pollfd p = {.fd = kevents_wake_fd(t->kev), .events = POLLIN};
-		struct timespec ts = {0, kevents_pending(t->kev) ? 5000000 : 100000000};
+		struct timespec ts = {0, more ? 0 : kevents_pending(t->kev) ? 2000000 : 100000000};
 		ppoll(&p, 1, &ts, &waitmask);
 	}
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);

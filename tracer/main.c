@@ -88,9 +88,7 @@ static int choose_events(struct tracer *t, const struct options *opt, char *err,
 		return -1;
 	}
 	snprintf(t->events_note, sizeof(t->events_note), "%s", why);
-	fprintf(stderr, "vmleak: kernel events unavailable (%s); using ptrace syscall stops\n",
-		why);
-	return 0;
+	return 0; /* said once the attach worked */
 }
 
 static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
@@ -107,6 +105,10 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 		signals_install(false, 0, opt->duration, opt->interval);
 		if (tracer_attach(t, opt->pids, opt->npids, err, errlen))
 			return -1;
+		if (!t->kev && opt->events == EVENTS_AUTO)
+			fprintf(stderr,
+				"vmleak: kernel events unavailable (%s); using ptrace syscall stops\n",
+				t->events_note);
 	}
 	truncate_output(t->out); /* the trace has begun: the outputs are ours now */
 	truncate_output(t->log);

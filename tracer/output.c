@@ -10,6 +10,7 @@
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
+#include "tracer/kevents.h"
 #include "tracer/tracer.h"
 
 struct live_ctx {
@@ -246,6 +247,11 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.procs = t->procs;
 	d.nprocs = t->nprocs;
 	d.paths = t->paths;
+	if (!t->launch) {
+		d.event_source = t->kev ? "kernel" : "ptrace";
+		d.event_source_note = t->events_note;
+		d.lost_events = t->kev ? kevents_lost(t->kev) : t->lost_events;
+	}
 	d.verify = t->opt->verify && final;
 	d.verify_checked = t->verify_checked;
 	d.mismatches = t->mismatches;

@@ -59,6 +59,7 @@ struct task {
 	int stop_sig;		   /* signal of the signal-delivery-stop we hold, for detach */
 	bool group_stopped;	   /* last stop was a group-stop */
 	bool detach_at_stop;	   /* --no-follow-forks child in attach mode */
+	bool held;		   /* stopped by back-pressure (kernel events), resumed after */
 	uint64_t sp;		   /* a thread's stack pointer at its first stop (0: unknown) */
 	struct task *hnext;	   /* hash chain */
 };
@@ -85,6 +86,8 @@ struct tracer {
 	char events_note[256];	/* why attach mode uses ptrace stops ("" = it was asked to) */
 	uint64_t lost_events;	/* kernel events lost (ring buffer overflow) */
 	uint64_t resynced;	/* regions found in /proc/PID/maps after a loss */
+	bool throttled;		/* kernel events come faster than we apply them: tracees held */
+	uint64_t throttles;	/* how often */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 

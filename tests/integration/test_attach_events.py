@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""tests/integration/test_attach_events.py - attach mode's two event sources
+(--events kernel: syscall tracepoints, no stop per syscall; --events ptrace:
+syscall stops) on a program whose 4 threads churn mmap/munmap: the regions it
+leaks at a known moment inside the window are reported exactly (plus at most
+one churn region per thread still mapped at the detach), --verify finds no
+mismatch, and the detach leaves the program as it was (running, no signal
+pending, no perf event of ours left, its own checks pass). The fallback when
+kernel events are not allowed (an unprivileged vmleak) is explicit."""
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import time
+import unittest
+
+from vmleak_common import VMLEAK, prog
+
+F_SETPIPE_SZ = 1031
+CHURN_LEN = 3 * 4096
+
+
+def status_fields(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def perf_fds(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]":
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def kernel_events_usable():
+    """Root can mount tracefs privately and open tracepoints; others cannot."""
+    return os.geteuid() == 0 and os.path.exists("/sys/kernel/tracing")
+
+
+class Churner:
+    def __init__(self, user=None):
+        wrap = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user else []
+        self.proc = subprocess.Popen([*wrap, prog("mt_churn")], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.lines = []
+        self.expect("ready")
+
+    def expect(self, word, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.rstrip("\n"))
+            if line.startswith(word):
+                return self.lines[-1]
+        raise AssertionError(f"mt_churn never said {word!r}: {self.lines[-5:]}")
+
+    def send(self, cmd):
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+
+    def leaked(self):
+        out = set()
+        for line in self.lines:
+            if line.startswith("leaked "):
+                _, addr, length = line.split()
+                out.add((int(addr, 16), int(length)))
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class EventsEngines(unittest.TestCase):
+    def run_engine(self, engine):
+        churner = Churner()
+        pid = churner.proc.pid
+        r, w = os.pipe()
+        try:
+            # a pipe smaller than the report: vmleak blocks in its final write,
+            # after the detach, so its fds and the program can be looked at then
+            fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+            v = subprocess.Popen([VMLEAK, "-q", "-j", "--verify", "--events", engine, "-p",
+                                  str(pid)], stderr=w)
+            os.close(w)
+            w = -1
+            time.sleep(1.0)  # attached, the threads churn
+            self.assertEqual(status_fields(pid)["TracerPid"], str(v.pid))
+            if engine == "kernel":
+                self.assertGreater(perf_fds(v.pid), 0)
+            else:
+                self.assertEqual(perf_fds(v.pid), 0)
+            churner.send("leak")
+            churner.expect("leak done")
+            time.sleep(0.5)  # more churn after the leaks
+            v.send_signal(2)
+            # wait for the detach: the program is no longer traced
+            end = time.time() + 60
+            while status_fields(pid)["TracerPid"] != "0" and time.time() < end:
+                time.sleep(0.05)
+            st = status_fields(pid)
+            self.assertEqual(st["TracerPid"], "0")
+            self.assertEqual(int(st["SigPnd"], 16), 0, st)
+            self.assertEqual(int(st["ShdPnd"], 16), 0, st)
+            self.assertNotIn(st["State"][0], "tT", st)
+            if v.poll() is None:
+                self.assertEqual(perf_fds(v.pid), 0)
+            chunks = []
+            while True:
+                b = os.read(r, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+            self.assertEqual(v.wait(timeout=60), 0)
+            report = json.loads(b"".join(chunks).decode())
+        finally:
+            if w >= 0:
+                os.close(w)
+            os.close(r)
+            if churner.proc.poll() is None:
+                churner.send("check")
+        # the program carries on untouched: same pid, its own checks pass
+        ok = churner.expect("ok")
+        self.assertGreater(int(ok.split()[1]), 0)
+        self.assertEqual(churner.proc.wait(timeout=30), 0)
+        churner.close()
+        return report, churner.leaked()
+
+    def check_report(self, report, leaked, engine):
+        self.assertEqual(report["event_source"], engine)
+        self.assertEqual(report["lost_events"], 0)
+        self.assertEqual(report["verify"]["mismatches"], [])
+        self.assertGreater(report["verify"]["checked"], 0)
+        regions = [(int(g["start"], 16), g["length"])
+                   for s in report["sites"] if not s["suppressed"] for g in s["regions"]]
+        self.assertEqual(len(leaked), 32)
+        kept = set(r for r in regions if r[1] != CHURN_LEN)
+        self.assertEqual(kept, leaked)
+        # regions in flight at the detach: at most one churn region per thread
+        self.assertLessEqual(len([r for r in regions if r[1] == CHURN_LEN]), 4)
+        self.assertEqual(len(regions), len(set(regions)))
+        # every leaked region has its backtrace through the churn thread
+        for s in report["sites"]:
+            if s["suppressed"] or s["regions"][0]["length"] == CHURN_LEN:
+                continue
+            funcs = [f["function"] for f in s["frames"]]
+            self.assertIn("churn", funcs, s["frames"])
+        self.assertGreater(report["events"]["munmap"], 100)
+
+    @unittest.skipUnless(kernel_events_usable(), "needs root and tracefs")
+    def test_kernel_events(self):
+        report, leaked = self.run_engine("kernel")
+        self.check_report(report, leaked, "kernel")
+        self.assertIsNone(report["event_source_note"])
+
+    def test_ptrace_events(self):
+        report, leaked = self.run_engine("ptrace")
+        self.check_report(report, leaked, "ptrace")
+        self.assertEqual(report["event_source_note"], "--events ptrace")
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
+class Fallback(unittest.TestCase):
+    """An unprivileged vmleak cannot mount tracefs nor open tracepoints with raw
+    data: auto falls back to syscall stops and says so; kernel refuses."""
+
+    def vmleak_as_nobody(self, args):
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               VMLEAK, *args], capture_output=True, text=True, timeout=120)
+
+    def test_auto_falls_back_to_ptrace(self):
+        churner = Churner(user=65534)
+        try:
+            proc = self.vmleak_as_nobody(["-q", "-j", "--verify", "--events", "auto", "-p",
+                                          str(churner.proc.pid),
+                                          "-d", "1.5"])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            lines = proc.stderr.splitlines()
+            self.assertTrue(lines[0].startswith("vmleak: kernel events unavailable ("), lines)
+            self.assertTrue(lines[0].endswith("); using ptrace syscall stops"), lines)
+            report = json.loads("\n".join(lines[1:]))
+            self.assertEqual(report["event_source"], "ptrace")
+            self.assertTrue(report["event_source_note"])
+            self.assertIn(report["event_source_note"], lines[0])
+            self.assertEqual(report["verify"]["mismatches"], [])
+            self.assertGreater(report["events"]["munmap"], 0)
+            churner.send("check")
+            churner.expect("ok")
+            self.assertEqual(churner.proc.wait(timeout=30), 0)
+        finally:
+            churner.close()
+
+    def test_kernel_refused(self):
+        churner = Churner(user=65534)
+        try:
+            proc = self.vmleak_as_nobody(["-q", "--events", "kernel", "-p",
+                                          str(churner.proc.pid), "-d", "1"])
+            self.assertEqual(proc.returncode, 1)
+            self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+            self.assertTrue(proc.stderr.startswith("vmleak: --events kernel: "), proc.stderr)
+            st = status_fields(churner.proc.pid)
+            self.assertEqual(st["TracerPid"], "0")
+            churner.send("check")
+            churner.expect("ok")
+            self.assertEqual(churner.proc.wait(timeout=30), 0)
+        finally:
+            churner.close()
+
+    def test_kernel_needs_attach_mode(self):
+        proc = subprocess.run([VMLEAK, "--events", "kernel", "--", "/bin/true"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stderr, "vmleak: --events kernel needs -p (launch mode uses "
+                                      "its seccomp filter)\n")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
