@@ -1,4 +1,4 @@
-/* report/write_json.c - the JSON report (schema 1 of ../shared/interface.md):
+/* report/write_json.c - the JSON report (schema 1 of docs/interface.md):
  * head, processes, sites with their frames and regions, verify results. Strings
  * are escaped so that any bytes (hostile paths, argv) stay valid JSON. */
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* report/write_text.c - the human-readable text report of ../shared/interface.md:
+/* report/write_text.c - the human-readable text report of docs/interface.md:
  * headline, one block per site (title, sizes and times, frames with source paths
  * relative to report_options.cwd), the summary and suppressed lines, verify
  * results. Hostile strings are printed with control bytes as \xNN. */
