@@ -652,6 +652,54 @@ START_TEST(test_json_attach_mode_nulls)
 }
 END_TEST
 
+/* Attach mode says where its events came from only when it matters: lost
+ * kernel events (and the regions found by the resync), or a fallback. */
+START_TEST(test_event_source_lines)
+{
+	char *out;
+	static int32_t pids[] = {11};
+
+	data.mode = "attach";
+	data.command = NULL;
+	data.has_exit = false;
+	data.pids = pids;
+	data.npids = 1;
+	data.nprocs = 0;
+	data.event_source = "kernel";
+	data.lost_events = 7;
+	add_region(11, 0x10000, 4096, 0, MEM_NONE, REGION_ANON, RW, 0, 1);
+	regs[0].r.origin = REGION_RESYNCED;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "\n        events: 7 kernel events lost; address spaces "
+					  "resynchronised from /proc/PID/maps\n"));
+	ck_assert_ptr_nonnull(strstr(
+		out, "    (no backtrace: found in /proc/PID/maps after lost kernel events)\n"));
+	ck_assert_ptr_null(strstr(out, "ptrace"));
+	free(out);
+	out = run(REPORT_JSON, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "\"event_source\": \"kernel\", \"event_source_note\": "
+					  "null, \"lost_events\": 7,"));
+	ck_assert_ptr_nonnull(strstr(
+		out, "\"no_backtrace\": \"found in /proc/PID/maps after lost kernel events\""));
+	free(out);
+
+	nregs = 0;
+	data.event_source = "ptrace";
+	data.event_source_note = "perf_event_open: Permission denied";
+	data.lost_events = 0;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_str_eq(out, "vmleak: no unmatched mappings (no memory calls in 10.0 s)\n"
+			      "        events: ptrace syscall stops (kernel events unavailable: "
+			      "perf_event_open: Permission denied)\n");
+	free(out);
+	/* asked for: nothing to say */
+	data.event_source_note = "--events ptrace";
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_str_eq(out, "vmleak: no unmatched mappings (no memory calls in 10.0 s)\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_json_exit_signal)
 {
 	char *out;
@@ -704,9 +752,10 @@ START_TEST(test_json_escapes_hostile_paths)
 	regs[0].r.path = strtab_intern(t, hostile);
 	ck_assert_uint_ne(regs[0].r.path, 0);
 	out = run(REPORT_JSON, NULL);
-	ck_assert_ptr_nonnull(strstr(out,
-				     "\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
-				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
+	ck_assert_ptr_nonnull(strstr(
+		out,
+		"\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
+		"\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"command\": [\"./x\\u007f\\\"\"]"));
 	if (have_python())
 		ck_assert(python_check(out, "p=o[\"sites\"][0][\"regions\"][0][\"path\"]\n"
@@ -1031,6 +1080,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_sites_sorted_by_bytes);
 	tcase_add_test(tc, test_ties_sorted_by_count_then_time);
 	tcase_add_test(tc, test_totals_and_suppressed_accounting);
+	tcase_add_test(tc, test_event_source_lines);
 	tcase_add_test(tc, test_no_resolver_means_unknown);
 	tcase_add_test(tc, test_min_size_filter);
 	tcase_add_test(tc, test_min_age_filter);

@@ -434,7 +434,7 @@ static void set_defaults(struct options *o)
 	o->min_age = 0;
 	o->error_exitcode = -1;
 	o->unwinder = UNWINDER_LIBUNWIND;
-	o->events = EVENTS_PTRACE; /* auto once proven by the whole suite */
+	o->events = EVENTS_AUTO;
 }
 
 /* How many long options start with the given prefix (for "ambiguous" errors). */
