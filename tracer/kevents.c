@@ -152,6 +152,7 @@ struct kevents {
 	_Atomic uint64_t lost;
 	_Atomic uint64_t stacks_dropped;
 	_Atomic int pressure; /* 1: the tracees produce faster than we consume */
+	bool no_hold;	      /* VMLEAK_KEV_NO_HOLD: never hold them (tests) */
 	size_t round_fill;    /* fullest ring buffer of the current drain */
 	/* main thread */
 	struct sample_vec pend; /* sorted by (time, seq) from pend_head on */
@@ -468,6 +469,15 @@ struct kevents *kevents_new(unsigned depth, char *why, size_t whylen)
 	k->forks_tail = &k->forks;
 	k->stack_bytes = depth ? KEV_STACK_BYTES : 0;
 	k->ring_bytes = KEV_RING_BYTES;
+	/* for the tests of the loss path: tiny rings, no back-pressure */
+	const char *ring = getenv("VMLEAK_KEV_RING_KB");
+	if (ring && atoi(ring) > 0) {
+		size_t want = (size_t)atoi(ring) << 10;
+		k->ring_bytes = KEV_RING_MIN;
+		while (k->ring_bytes < want && k->ring_bytes < KEV_RING_BYTES)
+			k->ring_bytes *= 2;
+	}
+	k->no_hold = getenv("VMLEAK_KEV_NO_HOLD") != NULL;
 	pthread_mutex_init(&k->rb_lock, NULL);
 	pthread_mutex_init(&k->q_lock, NULL);
 #if !defined(__x86_64__)
@@ -972,7 +982,7 @@ void kevents_sync(struct tracer *t)
 
 bool kevents_pressure(const struct kevents *k)
 {
-	return k && atomic_load(&k->pressure);
+	return k && !k->no_hold && atomic_load(&k->pressure);
 }
 
 bool kevents_pending(const struct kevents *k)
@@ -1110,10 +1120,14 @@ static void resync_space(struct tracer *t, struct addr_space *as)
 			.kind = REGION_ANON,
 			.origin = REGION_RESYNCED,
 			.time_ms = tracer_time_ms(t),
+			.tid = as->pid,
 		};
 		for (long j = 0; j < ne; j++) {
 			if (e[j].start <= s && s < e[j].end) {
 				r.prot = e[j].prot;
+				r.flags = e[j].shared ? MAP_SHARED : MAP_PRIVATE;
+				if (e[j].path[0] != '/')
+					r.flags |= MAP_ANONYMOUS;
 				if (e[j].path[0] == '/') {
 					r.kind = REGION_FILE;
 					r.path = strtab_intern(t->paths, e[j].path);
