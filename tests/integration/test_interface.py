@@ -9,7 +9,7 @@ import re
 import shlex
 import unittest
 
-from vmleak_common import SRC, run_vmleak
+from vmleak_common import SRC, main, run_vmleak
 
 MAN = os.path.join(SRC, "man", "vmleak.1")
 CONTRACT = os.path.join(SRC, "docs", "interface.md")
@@ -119,4 +119,4 @@ class OptionsAgree(unittest.TestCase):
                 self.assertRegex(proc.stderr, r"^vmleak: ", name)
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()
