@@ -52,6 +52,12 @@ static bool recording(const struct task *tk)
 	return tk->as && !tk->as->ignored;
 }
 
+/* x rounded up to whole pages of the traced machine. */
+static uint64_t page_up(const struct tracer *t, uint64_t x)
+{
+	return (x + t->page_size - 1) & ~(t->page_size - 1);
+}
+
 /* In seccomp mode a munmap whose arguments the kernel accepts can fail only with
  * ENOMEM when splitting a mapping would pass vm.max_map_count. Its exit stop is
  * then worth skipping (one ptrace stop instead of two), except when the result is
@@ -62,9 +68,9 @@ static bool munmap_needs_no_exit(const struct tracer *t, const struct mem_call *
 
 	if (!t->seccomp || t->log || t->opt->verify || c->arch != VM_ARCH_X86_64)
 		return false;
-	if (c->addr & (LEDGER_PAGE_SIZE - 1) || c->len == 0 || c->len > user_top)
+	if (c->addr & (t->page_size - 1) || c->len == 0 || c->len > user_top)
 		return false;
-	return c->addr + LEDGER_PAGE_ALIGN(c->len) <= user_top;
+	return c->addr + page_up(t, c->len) <= user_top;
 }
 
 void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
@@ -117,9 +123,10 @@ void mem_abandon(struct tracer *t, struct task *tk)
 	region_vec_reset(&tk->pending);
 }
 
-static uint64_t map_length(const struct mem_call *c)
+/* The length the kernel maps: whole pages, or whole huge pages for MAP_HUGETLB. */
+static uint64_t map_length(const struct tracer *t, const struct mem_call *c)
 {
-	uint64_t page = LEDGER_PAGE_SIZE;
+	uint64_t page = t->page_size;
 
 	if (c->op == MEM_MMAP && (c->flags & MAP_HUGETLB)) {
 		unsigned shift = (c->flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
@@ -207,7 +214,7 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 	struct region r = proto_region(t, tk);
 
 	r.start = addr;
-	r.end = addr + map_length(c);
+	r.end = addr + map_length(t, c);
 	if (r.kind == REGION_FILE)
 		r.path = file_path(t, tk, (int)c->fd);
 	r.site = capture_site(t, tk);
@@ -220,14 +227,14 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 		unwinder_mapping_changed(tk->as->uw, r.start, r.end, false);
 }
 
-static uint64_t shm_size(struct task *tk, int64_t shmid, uint64_t addr)
+static uint64_t shm_size(const struct tracer *t, struct task *tk, int64_t shmid, uint64_t addr)
 {
 	struct shmid_ds ds;
 	struct maps_entry *e = NULL;
 	uint64_t size = 0;
 
 	if (shmctl((int)shmid, IPC_STAT, &ds) == 0)
-		return LEDGER_PAGE_ALIGN((uint64_t)ds.shm_segsz);
+		return page_up(t, (uint64_t)ds.shm_segsz);
 	long n = procfs_maps(tk->tid, &e);
 	for (long i = 0; i < n; i++)
 		if (e[i].start == addr)
@@ -276,7 +283,7 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 	case MEM_SHMAT:
 		r = proto_region(t, tk);
 		r.start = res->value;
-		r.end = res->value + shm_size(tk, c->shmid, res->value);
+		r.end = res->value + shm_size(t, tk, c->shmid, res->value);
 		r.site = capture_site(t, tk);
 		if (r.end > r.start)
 			ledger_insert(tk->as->ledger, &r);
