@@ -43,13 +43,12 @@ struct rules {
 	size_t nsupps, supps_cap;
 };
 
-const char *rules_default_path(void)
+const char *rules_default_path(const char *override)
 {
 	static const char source_copy[] = VMLEAK_SOURCE_DIR "/report/rules/default.rules";
-	const char *env = getenv("VMLEAK_RULES");
 
-	if (env && *env)
-		return env;
+	if (override && *override)
+		return override;
 	if (access(source_copy, R_OK) == 0)
 		return source_copy;
 	return VMLEAK_RULES_DIR "/default.rules";
@@ -86,7 +85,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (rules_add_file(r, path ? path : rules_default_path(), false, err, errlen)) {
+	if (rules_add_file(r, path ? path : rules_default_path(NULL), false, err, errlen)) {
 		rules_free(r);
 		return NULL;
 	}

@@ -131,8 +131,8 @@ int main(int argc, char **argv)
 	}
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
-	if (opt.output && !(t.out = open_output(opt.output, "the report to", &out_created, err,
-						sizeof(err))))
+	if (opt.output &&
+	    !(t.out = open_output(opt.output, "the report to", &out_created, err, sizeof(err))))
 		goto fail;
 	if (opt.log &&
 	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))
