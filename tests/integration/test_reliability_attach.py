@@ -3,7 +3,9 @@
 process it traces: 100 attach/detach cycles on a multithreaded program that
 checksums its own work, and vmleak SIGKILLed while attached (no EXITKILL): the
 program keeps running, is left untraced and unstopped, and ends with the right
-checksum and exit status."""
+checksum and exit status. A process that is stopped (job control) stays stopped
+under vmleak and after it: vmleak never restarts it (its own ptrace requests,
+seen by strace), its real parent still sees the stop and the continue."""
 import os
 import re
 import shutil
