@@ -17,6 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define NTHREADS   4
 #define NLEAKS	   8
 #define CHURN_PAGE 3
@@ -88,6 +90,7 @@ int main(void)
 	pthread_t th[NTHREADS];
 	char line[64];
 
+	lifetime_limit();
 	page = sysconf(_SC_PAGESIZE);
 	setvbuf(stdin, NULL, _IONBF, 0); /* no buffer to malloc while traced */
 	for (int i = 0; i < NTHREADS; i++)
