@@ -109,6 +109,8 @@ struct ksample {
 	bool has_regs;
 	struct unwind_sample us;
 	size_t bytes; /* what it costs in the queue */
+	bool big;     /* room for a stack copy: goes back to the big pool */
+	struct ksample *next_free;
 	unsigned char stack[];
 };
 
@@ -154,6 +156,12 @@ struct kevents {
 	_Atomic int pressure; /* 1: the tracees produce faster than we consume */
 	bool no_hold;	      /* VMLEAK_KEV_NO_HOLD: never hold them (tests) */
 	size_t round_fill;    /* fullest ring buffer of the current drain */
+	/* sample buffers for reuse (a malloc and free per event would make the
+	 * allocator give pages back and fault them in again): the reader takes
+	 * from r_free, the main thread returns to m_free, both meet in pool
+	 * under q_lock */
+	struct ksample *pool[2], *r_free[2], *m_free[2];
+	size_t npool[2], nm_free[2];
 	/* main thread */
 	struct sample_vec pend; /* sorted by (time, seq) from pend_head on */
 	size_t pend_head;
@@ -548,6 +556,68 @@ static int64_t raw_i32(const unsigned char *raw, uint32_t size, int off)
 	return v;
 }
 
+#define KEV_POOL_MAX 8192 /* buffers kept per size */
+
+static struct ksample *sample_alloc(struct kevents *k, bool big)
+{
+	struct ksample *s = k->r_free[big];
+
+	if (!s) {
+		pthread_mutex_lock(&k->q_lock);
+		k->r_free[big] = k->pool[big];
+		k->pool[big] = NULL;
+		k->npool[big] = 0;
+		pthread_mutex_unlock(&k->q_lock);
+		s = k->r_free[big];
+	}
+	if (s) {
+		k->r_free[big] = s->next_free;
+		return s;
+	}
+	s = malloc(sizeof(*s) + (big ? k->stack_bytes : 0));
+	if (s)
+		s->big = big;
+	return s;
+}
+
+/* Main thread: a sample is done with. */
+static void sample_free(struct kevents *k, struct ksample *s)
+{
+	int big = s->big;
+
+	if (k->nm_free[big] + k->npool[big] >= KEV_POOL_MAX) {
+		free(s);
+		return;
+	}
+	s->next_free = k->m_free[big];
+	k->m_free[big] = s;
+	k->nm_free[big]++;
+}
+
+/* Under q_lock: hand the main thread's free buffers to the reader. */
+static void pool_flush(struct kevents *k)
+{
+	for (int big = 0; big < 2; big++) {
+		while (k->m_free[big]) {
+			struct ksample *s = k->m_free[big];
+			k->m_free[big] = s->next_free;
+			s->next_free = k->pool[big];
+			k->pool[big] = s;
+			k->npool[big]++;
+		}
+		k->nm_free[big] = 0;
+	}
+}
+
+static void free_list(struct ksample *s)
+{
+	while (s) {
+		struct ksample *next = s->next_free;
+		free(s);
+		s = next;
+	}
+}
+
 /* Decode one PERF_RECORD_SAMPLE; NULL when it cannot be (counted as lost). */
 static struct ksample *decode_sample(struct kevents *k, const unsigned char *p, size_t len)
 {
@@ -607,10 +677,12 @@ static struct ksample *decode_sample(struct kevents *k, const unsigned char *p, 
 		dyn = 0;
 		has_regs = false;
 	}
-	struct ksample *s = malloc(sizeof(*s) + dyn);
+	struct ksample *s = sample_alloc(k, dyn > 0);
 	if (!s)
 		return NULL;
+	bool big = s->big;
 	memset(s, 0, sizeof(*s));
+	s->big = big;
 	s->time = time;
 	s->tid = (pid_t)pid_tid[1];
 	s->kind = tp->kind;
@@ -801,41 +873,86 @@ static int cmp_sample(const void *a, const void *b)
 }
 
 /* Move the queue into pend, keeping pend sorted. */
+static int pend_reserve(struct sample_vec *v, size_t need)
+{
+	if (need <= v->cap)
+		return 0;
+	size_t ncap = v->cap ? v->cap : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	struct ksample **nv = realloc(v->v, ncap * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	v->v = nv;
+	v->cap = ncap;
+	return 0;
+}
+
+/* Move the queue into pend, keeping pend sorted. New records are mostly later
+ * than every pending one: only the overlapping tail is merged. */
 static void take_queue(struct kevents *k)
 {
-	struct sample_vec batch;
+	struct sample_vec batch, *p = &k->pend;
 
 	pthread_mutex_lock(&k->q_lock);
 	batch = k->queue;
 	k->queue = (struct sample_vec){0};
+	pool_flush(k);
 	pthread_mutex_unlock(&k->q_lock);
 	if (!batch.n) {
 		free(batch.v);
 		return;
 	}
 	qsort(batch.v, batch.n, sizeof(*batch.v), cmp_sample);
-	size_t old = k->pend.n - k->pend_head, n = old + batch.n;
-	struct ksample **merged = malloc((n ? n : 1) * sizeof(*merged));
-	if (!merged) {
-		/* keep them, unsorted order is better than losing them */
-		for (size_t i = 0; i < batch.n; i++)
-			vec_push(&k->pend, batch.v[i]);
+	if (k->pend_head > 4096 && k->pend_head * 2 > p->n) {
+		memmove(p->v, p->v + k->pend_head, (p->n - k->pend_head) * sizeof(*p->v));
+		p->n -= k->pend_head;
+		k->pend_head = 0;
+	}
+	if (pend_reserve(p, p->n + batch.n)) {
+		/* out of memory: free what cannot be kept, and say so */
+		for (size_t i = 0; i < batch.n; i++) {
+			atomic_fetch_sub(&k->queued_bytes, batch.v[i]->bytes);
+			free(batch.v[i]);
+		}
+		atomic_fetch_add(&k->lost, batch.n);
 		free(batch.v);
 		return;
 	}
-	size_t i = k->pend_head, j = 0, o = 0;
-	while (i < k->pend.n && j < batch.n)
-		merged[o++] =
-			cmp_sample(&k->pend.v[i], &batch.v[j]) <= 0 ? k->pend.v[i++] : batch.v[j++];
-	while (i < k->pend.n)
-		merged[o++] = k->pend.v[i++];
+	/* the first pending record later than the batch's first */
+	size_t lo = k->pend_head, hi = p->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_sample(&p->v[mid], &batch.v[0]) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t tail = p->n - lo, n = tail + batch.n;
+	struct ksample **merged = tail ? malloc(n * sizeof(*merged)) : NULL;
+	if (!tail) {
+		memcpy(p->v + p->n, batch.v, batch.n * sizeof(*batch.v));
+		p->n += batch.n;
+		free(batch.v);
+		return;
+	}
+	if (!merged) {
+		memcpy(p->v + p->n, batch.v, batch.n * sizeof(*batch.v)); /* unsorted, kept */
+		p->n += batch.n;
+		free(batch.v);
+		return;
+	}
+	size_t i = lo, j = 0, o = 0;
+	while (i < p->n && j < batch.n)
+		merged[o++] = cmp_sample(&p->v[i], &batch.v[j]) <= 0 ? p->v[i++] : batch.v[j++];
+	while (i < p->n)
+		merged[o++] = p->v[i++];
 	while (j < batch.n)
 		merged[o++] = batch.v[j++];
-	free(k->pend.v);
+	memcpy(p->v + lo, merged, n * sizeof(*merged));
+	p->n = lo + n;
+	free(merged);
 	free(batch.v);
-	k->pend.v = merged;
-	k->pend.n = k->pend.cap = n;
-	k->pend_head = 0;
 }
 
 static void push_fork_copy(struct kevents *k, pid_t parent, pid_t child, struct ledger *l)
@@ -947,7 +1064,7 @@ static bool apply_until(struct tracer *t, uint64_t limit, bool bounded)
 		k->pend_head++;
 		apply_sample(t, k, s);
 		atomic_fetch_sub(&k->queued_bytes, s->bytes);
-		free(s);
+		sample_free(k, s);
 	}
 	if (k->pend_head == k->pend.n) {
 		k->pend.n = 0;
@@ -1073,6 +1190,11 @@ void kevents_free(struct kevents *k)
 	for (size_t i = 0; i < k->queue.n; i++)
 		free(k->queue.v[i]);
 	free(k->queue.v);
+	for (int big = 0; big < 2; big++) {
+		free_list(k->pool[big]);
+		free_list(k->r_free[big]);
+		free_list(k->m_free[big]);
+	}
 	while (k->forks) {
 		struct fork_copy *f = k->forks;
 		k->forks = f->next;
