@@ -81,6 +81,8 @@ class Churner:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
 
 
 class EventsEngines(unittest.TestCase):
