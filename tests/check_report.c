@@ -411,7 +411,7 @@ START_TEST(test_totals_and_suppressed_accounting)
 	ck_assert_int_eq(ret, 3);
 	ck_assert_ptr_nonnull(strstr(out, "\"totals\": {\"regions\": 3, \"bytes\": 86016, "
 					  "\"sites\": 2, \"suppressed_regions\": 6, "
-					  "\"suppressed_bytes\": 8544256}"));
+					  "\"suppressed_bytes\": 8544256, \"hidden_regions\": 0"));
 	ck_assert_ptr_null(strstr(out, "\"suppressed\": true"));
 	ck_assert_uint_eq(count_substr(out, "\"suppressed\": false"), 2);
 	ck_assert_ptr_nonnull(
@@ -492,7 +492,10 @@ START_TEST(test_min_size_filter)
 	ck_assert_ptr_nonnull(strstr(out, "\"totals\": {\"regions\": 3, \"bytes\": 73728, "
 					  "\"sites\": 2,"));
 	ck_assert_ptr_null(strstr(out, "\"start\": \"0x30000\""));
-	ck_assert_int_eq(resolver.calls[2], 0);
+	/* the small site is resolved all the same: only its category says whether
+	 * the headline must count it among what the filter hid */
+	ck_assert_int_eq(resolver.calls[2], 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"hidden_regions\": 1, \"hidden_bytes\": 4096,"));
 	free(out);
 }
 END_TEST
@@ -580,7 +583,8 @@ START_TEST(test_json_schema_with_python)
 		"assert o[\"events\"]=={\"mmap\":6,\"munmap\":0,\"mremap\":0,\"brk\":3,"
 		"\"shmat\":0,\"shmdt\":0,\"failed\":1}\n"
 		"assert list(o[\"totals\"])==[\"regions\",\"bytes\",\"sites\","
-		"\"suppressed_regions\",\"suppressed_bytes\"]\n"
+		"\"suppressed_regions\",\"suppressed_bytes\",\"hidden_regions\",\"hidden_bytes\","
+		"\"exited_processes\",\"exited_regions\",\"exited_bytes\"]\n"
 		"s=o[\"sites\"][0]\n"
 		"assert list(s)==[\"bytes\",\"count\",\"syscall\",\"kind\",\"prot\",\"flags\","
 		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"pids\","
@@ -701,9 +705,10 @@ START_TEST(test_json_escapes_hostile_paths)
 	regs[0].r.path = strtab_intern(t, hostile);
 	ck_assert_uint_ne(regs[0].r.path, 0);
 	out = run(REPORT_JSON, NULL);
-	ck_assert_ptr_nonnull(strstr(out,
-				     "\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
-				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
+	ck_assert_ptr_nonnull(strstr(
+		out,
+		"\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
+		"\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"command\": [\"./x\\u007f\\\"\"]"));
 	if (have_python())
 		ck_assert(python_check(out, "p=o[\"sites\"][0][\"regions\"][0][\"path\"]\n"
