@@ -42,6 +42,8 @@ struct frame_info {
 	const char *module;   /* module path; NULL when unknown */
 	const char *file;     /* source file; NULL when unknown */
 	int line;	      /* 0 when unknown */
+	bool static_exe;      /* the module is a statically linked executable, which
+			       * carries its own C runtime (gcc -static, Go) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets
