@@ -1,6 +1,6 @@
 /* report/rules.c - the blame rules (report/rules.h): parsing of rules files and
  * --suppressions files, glob matching on symbolized frames, and the category
- * decision of ../shared/interface.md "Who is to blame". */
+ * decision of docs/interface.md "Who is to blame". */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -50,13 +50,12 @@ struct rules {
 	size_t nsupps, supps_cap;
 };
 
-const char *rules_default_path(void)
+const char *rules_default_path(const char *override)
 {
 	static const char source_copy[] = VMLEAK_SOURCE_DIR "/report/rules/default.rules";
-	const char *env = getenv("VMLEAK_RULES");
 
-	if (env && *env)
-		return env;
+	if (override && *override)
+		return override;
 	if (access(source_copy, R_OK) == 0)
 		return source_copy;
 	return VMLEAK_RULES_DIR "/default.rules";
@@ -96,7 +95,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (rules_add_file(r, path ? path : rules_default_path(), false, err, errlen)) {
+	if (rules_add_file(r, path ? path : rules_default_path(NULL), false, err, errlen)) {
 		rules_free(r);
 		return NULL;
 	}
