@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """tests/integration/test_static.py - one leaking program built dynamically and
-with gcc -static (glibc's libc.a, from libc6-dev) must get the same report: the
-same "at" function and line for each leak, the same categories, the whole stack
-down to main, and nothing of the C runtime linked into the static program
-reported as the program's (malloc's brk growth, _dl_early_allocate)."""
+with gcc -static (glibc's libc.a, from libc6-dev; also -static-pie) must get the
+same report: the same "at" function and line for each leak, the same
+categories, the whole stack down to main, and nothing of the C runtime linked
+into the static program reported as the program's (malloc's brk growth,
+_dl_early_allocate)."""
 import os
 import re
 import shutil
@@ -48,6 +49,8 @@ class StaticLikeDynamic(unittest.TestCase):
         cls.dir = tempfile.TemporaryDirectory()
         cls.dyn = build(cls.dir.name, "leak_dynamic", [])
         cls.static = build(cls.dir.name, "leak_static", ["-static"])
+        # a static PIE (ET_DYN without an interpreter), when the toolchain has it
+        cls.static_pie = build(cls.dir.name, "leak_static_pie", ["-static-pie"])
         if not cls.dyn:
             raise unittest.SkipTest("gcc cannot build the test program")
         if not cls.static:
@@ -71,6 +74,9 @@ class StaticLikeDynamic(unittest.TestCase):
         static, static_text = at_lines(self.static)
         self.assertEqual(dyn, self.expected(), dyn_text)
         self.assertEqual(static, dyn, static_text)
+        if self.static_pie:
+            pie, pie_text = at_lines(self.static_pie)
+            self.assertEqual(pie, dyn, pie_text)
 
     def test_same_categories_and_full_stacks(self):
         reports = {}
