@@ -7,7 +7,6 @@ into the static program reported as the program's (malloc's brk growth,
 _dl_early_allocate)."""
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import unittest
