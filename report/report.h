@@ -39,13 +39,15 @@ const char *site_category_name(enum site_category c); /* "program", "malloc-heap
  * until report_write returns. */
 struct frame_info {
 	uint64_t pc;
-	const char *function; /* demangled; NULL when unknown */
-	uint64_t offset;      /* pc - function start */
-	const char *module;   /* module path; NULL when unknown */
-	const char *file;     /* source file; NULL when unknown */
-	int line;	      /* 0 when unknown */
-	bool static_exe;      /* the module is a statically linked executable, which
-			       * carries its own C runtime (gcc -static, Go) */
+	const char *function;	/* demangled; NULL when unknown */
+	uint64_t offset;	/* pc - function start */
+	const char *module;	/* module path; NULL when unknown */
+	const char *file;	/* source file; NULL when unknown */
+	int line;		/* 0 when unknown */
+	const char *build_id;	/* the module's hex GNU build-id; NULL when unknown */
+	uint64_t module_offset; /* pc relative to the module's load bias (module known) */
+	bool static_exe;	/* the module is a statically linked executable, which
+				 * carries its own C runtime (gcc -static, Go) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets
@@ -94,7 +96,11 @@ struct report_data {
 	const struct report_process *procs;
 	size_t nprocs;
 	const struct strtab *paths; /* region.path ids */
-	report_resolve_fn resolve;  /* NULL: frames [] and category "unknown" */
+	/* The key regions are grouped by: stacks naming the same code share one
+	 * (report/stacks.h stacks_canonical). NULL: the site id itself. */
+	uint32_t (*site_key)(void *ctx, uint32_t site);
+	void *site_ctx;
+	report_resolve_fn resolve; /* NULL: frames [] and category "unknown" */
 	void *resolve_ctx;
 	bool verify; /* --verify was given */
 	size_t verify_checked;

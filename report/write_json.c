@@ -221,12 +221,38 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 		fputs("null", f);
 	fputs(", \"module\": ", f);
 	json_str(f, fr->module);
+	fputs(", \"build_id\": ", f);
+	json_str(f, fr->build_id);
+	fputs(", \"module_offset\": ", f);
+	if (fr->module)
+		json_hex(f, fr->module_offset);
+	else
+		fputs("null", f);
 	fputs(", \"file\": ", f);
 	json_str(f, fr->file);
 	if (fr->line > 0)
 		fprintf(f, ", \"line\": %d}", fr->line);
 	else
 		fputs(", \"line\": null}", f);
+}
+
+/* A remapped region belongs to its latest resizing call; the frames of the call
+ * that first mapped it, or null. */
+static void json_first_frames(FILE *f, const struct report_data *d, const struct region *r)
+{
+	struct report_site_info info = {0};
+
+	if (!r->first_site) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	if (d->resolve && !d->resolve(d->resolve_ctx, r->first_site, r, &info))
+		for (size_t i = 0; i < info.nframes; i++) {
+			fputs(i ? ", " : "", f);
+			json_frame(f, &info.frames[i]);
+		}
+	fputc(']', f);
 }
 
 static void json_region(FILE *f, const struct report_data *d, const struct region *r)
@@ -240,6 +266,8 @@ static void json_region(FILE *f, const struct report_data *d, const struct regio
 	json_ms(f, r->time_ms);
 	fputs(", \"path\": ", f);
 	json_str(f, region_path(d, r));
+	fputs(", \"first_frames\": ", f);
+	json_first_frames(f, d, r);
 	fputc('}', f);
 }
 
@@ -266,6 +294,12 @@ static void json_site(struct report_ctx *c, const struct site *s)
 		fputs(i ? ", " : "", f);
 		json_frame(f, &s->frames[i]);
 	}
+	fputs("], \"pids\": [", f);
+	int32_t *pids;
+	size_t npids = site_pids(c->d, s, &pids);
+	for (size_t i = 0; i < npids; i++)
+		fprintf(f, "%s%" PRId32, i ? ", " : "", pids[i]);
+	free(pids);
 	fputs("], \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);

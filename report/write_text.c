@@ -114,27 +114,14 @@ static void text_headline(struct report_ctx *c)
 	fputc('\n', f);
 }
 
-static int cmp_int32(const void *pa, const void *pb)
-{
-	int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
-
-	return (a > b) - (a < b);
-}
-
 /* "pid 5981" or "pids 1,2,3" (at most TEXT_MAX_PIDS, then ",..."). */
 static void text_site_pids(FILE *f, const struct report_data *d, const struct site *s)
 {
-	int32_t *pids = malloc(s->n * sizeof(*pids));
-	size_t n = 0;
+	int32_t *pids;
+	size_t n = site_pids(d, s, &pids);
 
 	if (!pids)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		pids[i] = region_pid(d, s->regs[i]);
-	qsort(pids, s->n, sizeof(*pids), cmp_int32);
-	for (size_t i = 0; i < s->n; i++)
-		if (!n || pids[n - 1] != pids[i])
-			pids[n++] = pids[i];
 	fprintf(f, "  %s ", n == 1 ? "pid" : "pids");
 	for (size_t i = 0; i < n && i < TEXT_MAX_PIDS; i++)
 		fprintf(f, "%s%" PRId32, i ? "," : "", pids[i]);
@@ -268,6 +255,35 @@ static const char *site_api(const struct site *s)
 	return api;
 }
 
+/* "first mapped at make_table (x.c:12)": where remapped regions were made before
+ * the resizing call the site is about; "at N call sites" when they differ. */
+static void text_first_mapped(struct report_ctx *c, const struct site *s)
+{
+	const struct report_data *d = c->d;
+	struct report_site_info info = {0};
+	uint32_t first = s->regs[0]->first_site;
+	size_t others = 0;
+
+	if (!first)
+		return;
+	for (size_t i = 1; i < s->n; i++)
+		if (s->regs[i]->first_site != first)
+			others++;
+	fputs("    first mapped ", c->out);
+	if (others) {
+		fprintf(c->out, "at %zu call sites (JSON first_frames has them)\n", others + 1);
+		return;
+	}
+	if (!d->resolve || d->resolve(d->resolve_ctx, first, s->regs[0], &info) || !info.nframes) {
+		fputs("elsewhere (no backtrace)\n", c->out);
+		return;
+	}
+	fputs("at ", c->out);
+	text_frame(c->out, &info.frames[info.callsite < info.nframes ? info.callsite : 0],
+		   c->o->cwd);
+	fputc('\n', c->out);
+}
+
 static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 {
 	const char *api = site_api(s);
@@ -292,6 +308,7 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 		text_frame(f, &s->frames[i], c->o->cwd);
 		fputc('\n', f);
 	}
+	text_first_mapped(c, s);
 }
 
 /* "loader 1.9 MiB in 7 regions" entries of the "suppressed:" line. */

@@ -20,16 +20,17 @@
 /* ---- fixtures ---- */
 
 static const struct frame_info main_frames[] = {
-	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, false},
-	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, false},
-	{0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0,
+	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0,
 	 false},
-	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, false},
+	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
+	{0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0,
+	 NULL, 0, false},
+	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0, false},
 };
 
 static const struct frame_info unknown_frames[] = {
-	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, false},
-	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, false},
+	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0, false},
+	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0, false},
 };
 
 /* Stack id i is resolved to category cats[i] with main_frames (or none). */
@@ -583,17 +584,21 @@ START_TEST(test_json_schema_with_python)
 		"\"suppressed_regions\",\"suppressed_bytes\"]\n"
 		"s=o[\"sites\"][0]\n"
 		"assert list(s)==[\"bytes\",\"count\",\"syscall\",\"kind\",\"prot\",\"flags\","
-		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"regions\"]\n"
+		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"pids\","
+		"\"regions\"]\n"
+		"assert s[\"pids\"]==[5981]\n"
 		"assert s[\"bytes\"]==40960 and s[\"flags\"]==[\"MAP_PRIVATE\",\"MAP_ANONYMOUS\"]\n"
 		"assert s[\"first_s\"]==0.01 and s[\"last_s\"]==0.01\n"
 		"f=s[\"frames\"][1]\n"
-		"assert list(f)==[\"pc\",\"function\",\"offset\",\"module\",\"file\",\"line\"]\n"
+		"assert list(f)==[\"pc\",\"function\",\"offset\",\"module\",\"build_id\","
+		"\"module_offset\",\"file\",\"line\"]\n"
 		"assert f==dict(pc=\"0x40117e\",function=\"main\",offset=\"0x2e\","
-		"module=\"/root/prog\",file=\"/root/prog.c\",line=27), f\n"
+		"module=\"/root/prog\",build_id=None,module_offset=\"0x0\","
+		"file=\"/root/prog.c\",line=27), f\n"
 		"assert s[\"frames\"][0][\"file\"] is None and s[\"frames\"][0][\"line\"] is None\n"
 		"r=s[\"regions\"][0]\n"
 		"assert r==dict(pid=5981,tid=5981,start=\"0x7faab403a000\","
-		"end=\"0x7faab4044000\",length=40960,at_s=0.01,path=None), r\n"
+		"end=\"0x7faab4044000\",length=40960,at_s=0.01,path=None,first_frames=None), r\n"
 		"t=o[\"sites\"][1]\n"
 		"assert t[\"kind\"]==\"file\" and t[\"prot\"]==\"r--\" and "
 		"t[\"flags\"]==[\"MAP_PRIVATE\"]\n"
@@ -697,9 +702,10 @@ START_TEST(test_json_escapes_hostile_paths)
 	regs[0].r.path = strtab_intern(t, hostile);
 	ck_assert_uint_ne(regs[0].r.path, 0);
 	out = run(REPORT_JSON, NULL);
-	ck_assert_ptr_nonnull(strstr(out,
-				     "\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
-				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\"}"));
+	ck_assert_ptr_nonnull(strstr(
+		out,
+		"\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
+		"\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"command\": [\"./x\\u007f\\\"\"]"));
 	if (have_python())
 		ck_assert(python_check(out, "p=o[\"sites\"][0][\"regions\"][0][\"path\"]\n"
@@ -845,9 +851,9 @@ END_TEST
 START_TEST(test_text_names_the_api_called)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, false},
-		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, false},
-		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, false},
+		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
 	};
 	struct frame_info via_sbrk[3];
 	char *out;
@@ -900,8 +906,8 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	char dir[] = "/tmp/check_report.XXXXXX";
 	char file[256], other[256];
 	struct frame_info frames[2] = {
-		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, false},
-		{0x402000, "caller", 0x20, "/root/prog", other, 34, false},
+		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0, false},
+		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0, false},
 	};
 	char *out;
 
@@ -973,10 +979,10 @@ END_TEST
 START_TEST(test_folded_unknown_and_hostile_frames)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, false},
+		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0, false},
 		{0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so", NULL, 0,
-		 false},
-		{0x402000, NULL, 0, NULL, NULL, 0, false},
+		 NULL, 0, false},
+		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0, false},
 	};
 	char *out;
 

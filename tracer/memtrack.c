@@ -170,9 +170,8 @@ static struct region proto_region(struct tracer *t, struct task *tk)
 		r.flags = c->flags;
 		r.kind = (c->flags & MAP_ANONYMOUS) ? REGION_ANON : REGION_FILE;
 		break;
-	case MEM_MREMAP:
+	case MEM_MREMAP: /* what an unknown old range grows into */
 		r.prot = PROT_READ | PROT_WRITE;
-		r.flags = c->flags;
 		break;
 	case MEM_BRK:
 		r.prot = PROT_READ | PROT_WRITE;
@@ -253,14 +252,10 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 				     tk->pending.v[i].end - tk->pending.v[i].start);
 		break;
 	case MEM_MREMAP:
+		/* the region keeps what it was (the ledger copies it from the pieces
+		 * taken at entry) and belongs to this, its latest resizing call */
 		r = proto_region(t, tk);
-		if (tk->pending.n) {
-			r.prot = tk->pending.v[0].prot;
-			r.kind = tk->pending.v[0].kind;
-			r.path = tk->pending.v[0].path;
-		}
-		if (c->new_len > c->len)
-			r.site = capture_site(t, tk);
+		r.site = capture_site(t, tk);
 		ledger_mremap_finish(tk->as->ledger, &tk->pending, c->addr, c->len, res->value,
 				     c->new_len, (unsigned)c->flags, &r);
 		notify_unmap(tk, c->addr, c->len);
