@@ -425,7 +425,6 @@ static int add_file(struct parse_ctx *p, const char *path, bool suppressions)
 int rules_add_file(struct rules *r, const char *path, bool suppressions, char *err, size_t errlen)
 {
 	struct parse_ctx p = {.r = r, .err = err, .errlen = errlen};
-
 	int ret;
 
 	if (errlen)
@@ -439,7 +438,6 @@ int rules_add_text(struct rules *r, const char *name, const char *text, size_t l
 		   bool suppressions, char *err, size_t errlen)
 {
 	struct parse_ctx p = {.r = r, .name = name, .err = err, .errlen = errlen};
-
 	int ret;
 
 	if (errlen)
@@ -544,15 +542,6 @@ static bool suppressed(const struct rules *r, const struct frame_info *f, size_t
 	return false;
 }
 
-/* Index of the outermost frame inside a pool allocator, or -1. */
-static long outermost_pool_frame(const struct rules *r, const struct frame_info *f, size_t n)
-{
-	for (size_t i = n; i-- > 0;)
-		if (list_matches_function(&r->lists[LIST_POOL], f[i].function))
-			return (long)i;
-	return -1;
-}
-
 /* Index of the outermost frame of f[0..n) in list, or -1. */
 static long outermost_in_list(const struct rules *r, int list, const struct frame_info *f, size_t n)
 {
@@ -579,7 +568,7 @@ static bool is_pool_growth(const struct region *example)
 enum site_category rules_classify(const struct rules *r, const struct frame_info *f, size_t n,
 				  const struct region *example, size_t *callsite)
 {
-	long pool = n ? outermost_pool_frame(r, f, n) : -1;
+	long pool = outermost_in_list(r, LIST_POOL, f, n);
 	size_t c = pool >= 0 ? (size_t)pool + 1 : 0;
 	const struct frame_info *api;
 	long papi;
