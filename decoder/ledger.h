@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The ledger's granularity, a compile-time constant so that its alignment checks
+ * are masks: the page size of x86_64, the only architecture the tracer supports
+ * (CMakeLists.txt refuses others). The tracer refuses to run where
+ * sysconf(_SC_PAGESIZE) differs (tracer/main.c), and tests/check_ledger.c checks
+ * the constant against the build machine's page size. */
 #define LEDGER_PAGE_SIZE     4096ULL
 #define LEDGER_PAGE_ALIGN(x) (((x) + LEDGER_PAGE_SIZE - 1) & ~(LEDGER_PAGE_SIZE - 1))
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
@@ -70,6 +71,15 @@ static void expect(const struct seen *s, int i, uint64_t start, uint64_t end, ui
 		      "region %d is [%#lx, %#lx) site %u, expected [%#lx, %#lx) site %u", i,
 		      s->r[i].start, s->r[i].end, s->r[i].site, start, end, site);
 }
+
+/* The ledger's compile-time page size is the machine's (decoder/ledger.h). */
+START_TEST(test_page_size_is_the_machines)
+{
+	ck_assert_uint_eq(LEDGER_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE));
+	ck_assert_uint_eq(LEDGER_PAGE_ALIGN(1), LEDGER_PAGE_SIZE);
+	ck_assert_uint_eq(LEDGER_PAGE_ALIGN(LEDGER_PAGE_SIZE + 1), 2 * LEDGER_PAGE_SIZE);
+}
+END_TEST
 
 START_TEST(test_insert_and_find)
 {
@@ -660,6 +670,7 @@ int main(void)
 	TCase *tc = tcase_create("ledger");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_page_size_is_the_machines);
 	tcase_add_test(tc, test_insert_and_find);
 	tcase_add_test(tc, test_copy_marks_inherited);
 	tcase_add_test(tc, test_first_after_walks_a_range);

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import prog, run_vmleak, source_line, SRC
+from vmleak_common import SRC, kill_group, main, prog, run_vmleak, source_line, spawn
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare")
@@ -21,8 +21,8 @@ class ForeignMountNamespace(unittest.TestCase):
         with tempfile.TemporaryDirectory() as mnt:
             script = (f'mount -t tmpfs none {mnt} && cp {exe} {mnt}/leaker '
                       f'&& exec {mnt}/leaker')
-            leaker = subprocess.Popen(["unshare", "--mount", "sh", "-c", script],
-                                      stdout=subprocess.PIPE)
+            leaker = spawn(["unshare", "--mount", "sh", "-c", script],
+                           stdout=subprocess.PIPE)
             try:
                 self.assertTrue(leaker.stdout.readline())  # it runs
                 self.assertFalse(os.path.exists(f"{mnt}/leaker"))  # not for us
@@ -36,8 +36,7 @@ class ForeignMountNamespace(unittest.TestCase):
                 self.assertTrue(sites, report["sites"])
                 return leaker.pid, mnt, sites
             finally:
-                leaker.kill()
-                leaker.wait()
+                kill_group(leaker)
                 leaker.stdout.close()
 
     def test_attach_symbolizes_from_the_process_root(self):
@@ -62,4 +61,4 @@ class ForeignMountNamespace(unittest.TestCase):
         self.assertIn("__libc_start_main", names[names.index("main"):], names)
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -3,13 +3,13 @@
 programs have: fork copies counted once, one site across processes, mremap'd
 regions, filtered headlines, shared memory, exited processes in attach mode."""
 import json
-import os
 import re
 import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (VMLEAK, example, prog, run_json, run_vmleak, unsuppressed)
+from vmleak_common import (example, kill_group, main, prog, run_json, run_vmleak, spawn,
+                           unsuppressed)
 
 MIB = 1 << 20
 
@@ -143,8 +143,7 @@ class VerifyAtDetach(unittest.TestCase):
     made by the kernel) must not show as mismatches: a mismatch means a bug."""
 
     def test_churning_threads_verify_clean_every_time(self):
-        churn = subprocess.Popen([prog("churn"), "4"], stdout=subprocess.PIPE,
-                                 text=True, start_new_session=True)
+        churn = spawn([prog("churn"), "4"], stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(churn.stdout.readline().strip(), "ready")
             for _ in range(10):
@@ -160,8 +159,7 @@ class VerifyAtDetach(unittest.TestCase):
                 self.assertLessEqual(report["totals"]["regions"], 4)
             self.assertIsNone(churn.poll())  # unharmed
         finally:
-            os.killpg(churn.pid, 9)
-            churn.wait()
+            kill_group(churn)
 
 
 class ThreadStacksAfterExec(unittest.TestCase):
@@ -175,4 +173,4 @@ class ThreadStacksAfterExec(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()
