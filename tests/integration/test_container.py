@@ -60,5 +60,6 @@ class ForeignMountNamespace(unittest.TestCase):
         self.assertIn("main", names)
         self.assertIn("__libc_start_main", names[names.index("main"):], names)
 
+
 if __name__ == "__main__":
     main()

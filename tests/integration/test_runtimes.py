@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import SRC, run_json, unsuppressed
+from vmleak_common import SRC, main, run_json, unsuppressed
 
 HERE = os.path.join(SRC, "tests", "runtimes")
 MiB = 1 << 20
@@ -140,4 +140,4 @@ class Go(Common, unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

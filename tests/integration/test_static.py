@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import SRC, run_json, run_vmleak, source_line, unsuppressed
+from vmleak_common import SRC, main, run_json, run_vmleak, source_line, unsuppressed
 
 SOURCE = os.path.join(SRC, "tests", "static", "static_leak.c")
 FLAGS = ["-g", "-O0", "-fno-omit-frame-pointer", "-pthread"]
@@ -112,4 +112,4 @@ class StaticLikeDynamic(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()
