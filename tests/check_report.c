@@ -20,16 +20,17 @@
 /* ---- fixtures ---- */
 
 static const struct frame_info main_frames[] = {
-	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0},
-	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0},
+	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0,
+	 false},
+	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
 	{0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0,
-	 NULL, 0},
-	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0},
+	 NULL, 0, false},
+	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0, false},
 };
 
 static const struct frame_info unknown_frames[] = {
-	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0},
-	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0},
+	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0, false},
+	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0, false},
 };
 
 /* Stack id i is resolved to category cats[i] with main_frames (or none). */
@@ -854,9 +855,9 @@ END_TEST
 START_TEST(test_text_names_the_api_called)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0},
-		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0},
-		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0},
+		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
 	};
 	struct frame_info via_sbrk[3];
 	char *out;
@@ -909,8 +910,8 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	char dir[] = "/tmp/check_report.XXXXXX";
 	char file[256], other[256];
 	struct frame_info frames[2] = {
-		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0},
-		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0},
+		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0, false},
+		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0, false},
 	};
 	char *out;
 
@@ -982,10 +983,10 @@ END_TEST
 START_TEST(test_folded_unknown_and_hostile_frames)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0},
+		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0, false},
 		{0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so", NULL, 0,
-		 NULL, 0},
-		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0},
+		 NULL, 0, false},
+		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0, false},
 	};
 	char *out;
 
