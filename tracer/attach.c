@@ -14,6 +14,7 @@
 #include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
+#include "tracer/unwind.h"
 
 static void attach_error(pid_t pid, int err, char *buf, size_t len)
 {
@@ -214,8 +215,16 @@ static int open_kernel_events(struct tracer *t, char *err, size_t errlen)
 				rc = kevents_open_task(t->kev, tk->tid, why, sizeof(why));
 	if (!rc)
 		rc = kevents_start(t->kev);
-	if (!rc)
+	if (!rc) {
+		/* while everything is stopped: the first backtraces are the slow ones */
+		for (struct addr_space *as = t->spaces; as; as = as->next_all) {
+			if (!as->kernel_events || !t->opt->depth || as->uw)
+				continue;
+			as->uw = unwinder_new_sampled(t->opt->unwinder, as->pid, t->paths);
+			unwinder_warm_up(as->uw);
+		}
 		return 0;
+	}
 	if (!why[0])
 		snprintf(why, sizeof(why), "reader thread: %s", strerror(-rc));
 	if (t->opt->events == EVENTS_KERNEL) {

@@ -50,14 +50,17 @@
 
 #define KEV_RING_BYTES (16u << 20) /* per CPU; halved until the kernel accepts it */
 #define KEV_RING_MIN   (64u << 10)
+#define KEV_RING_TOTAL (64ull << 20) /* locked memory over all CPUs */
 #define KEV_STACK_BYTES                                                              \
 	4096u			       /* user stack copied per mapping call; deeper \
 					* frames are read from the live stack */
 #define KEV_QUEUE_CAP	(256ull << 20) /* stack copies beyond this are dropped */
 #define KEV_QUEUE_HIGH	(32ull << 20)  /* hold the tracees above this... */
 #define KEV_QUEUE_LOW	(4ull << 20)   /* ...until the queue is below this */
-#define KEV_APPLY_BATCH 32	       /* back to the wait loop this often */
-#define KEV_SETTLE_NS	1000000ull     /* a record this old is visible on every CPU */
+#define KEV_MAIN_NICE	(-5)
+#define KEV_READER_NICE (-10)
+#define KEV_APPLY_BATCH 32	   /* back to the wait loop this often */
+#define KEV_SETTLE_NS	1000000ull /* a record this old is visible on every CPU */
 #define KEV_POLL_MS	20
 #define KEV_REGS_MASK	0xff01ffull /* AX BX CX DX SI DI BP SP IP, R8..R15 */
 #define KEV_NREGS	17
@@ -155,7 +158,10 @@ struct kevents {
 	_Atomic uint64_t stacks_dropped;
 	_Atomic int pressure; /* 1: the tracees produce faster than we consume */
 	bool no_hold;	      /* VMLEAK_KEV_NO_HOLD: never hold them (tests) */
-	size_t round_fill;    /* fullest ring buffer of the current drain */
+	bool reniced;	      /* our threads' priority was raised */
+	pthread_t main_thread;
+	int old_nice;
+	size_t round_fill; /* fullest ring buffer of the current drain */
 	/* sample buffers for reuse (a malloc and free per event would make the
 	 * allocator give pages back and fault them in again): the reader takes
 	 * from r_free, the main thread returns to m_free, both meet in pool
@@ -499,6 +505,9 @@ struct kevents *kevents_new(unsigned depth, char *why, size_t whylen)
 		snprintf(why, whylen, "online CPUs: %s", strerror(-err));
 		goto fail;
 	}
+	/* at most KEV_RING_TOTAL over all CPUs, at least 1 MiB each */
+	while (!ring && k->ring_bytes > (1u << 20) && k->ring_bytes * k->ncpus > KEV_RING_TOTAL)
+		k->ring_bytes /= 2;
 	k->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	k->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (k->stop_fd < 0 || k->wake_fd < 0) {
@@ -723,6 +732,10 @@ static void raise_pressure(struct kevents *k)
 	if (write(k->wake_fd, &one, sizeof(one)) < 0) {
 		/* a full counter: the main thread is awake anyway */
 	}
+	/* the main thread may be busy unwinding: its SIGURG handler holds the
+	 * tracees at once (only the tracer thread may make ptrace requests) */
+	if (k->reader_started && !k->no_hold)
+		pthread_kill(k->main_thread, SIGURG);
 }
 
 static void drain_cpu(struct kevents *k, struct kev_cpu *c, struct sample_vec *out)
@@ -831,6 +844,8 @@ static void *reader_main(void *arg)
 
 	if (!pfd)
 		return NULL;
+	if (k->reniced) /* this thread only (a thread's nice is its own on Linux) */
+		setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), KEV_READER_NICE);
 	for (size_t i = 0; i < k->ncpus; i++) {
 		pfd[i].fd = k->cpus[i].fd;
 		pfd[i].events = POLLIN;
@@ -852,6 +867,12 @@ int kevents_start(struct kevents *k)
 
 	/* the reader never takes a signal: they are the main thread's */
 	sigfillset(&all);
+	/* When allowed (root, CAP_SYS_NICE), vmleak's own threads run at a higher
+	 * priority while attached: on a loaded machine a reader or a main thread
+	 * that waits for a CPU lets a ring buffer fill up. Never the program's. */
+	k->main_thread = pthread_self();
+	k->old_nice = getpriority(PRIO_PROCESS, 0);
+	k->reniced = setpriority(PRIO_PROCESS, 0, KEV_MAIN_NICE) == 0;
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&k->reader, NULL, reader_main, k);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1056,8 +1077,9 @@ static bool apply_until(struct tracer *t, uint64_t limit, bool bounded)
 
 		if (s->time > limit)
 			break;
-		if (bounded && applied == KEV_APPLY_BATCH) {
-			more = true;
+		if (bounded && (applied == KEV_APPLY_BATCH ||
+				(!t->throttled && applied && kevents_pressure(k)))) {
+			more = true; /* back to the loop: it holds the tracees */
 			break;
 		}
 		applied++;
@@ -1074,6 +1096,11 @@ static bool apply_until(struct tracer *t, uint64_t limit, bool bounded)
 	return more;
 }
 
+bool kevents_pending(const struct kevents *k)
+{
+	return k && k->pend_head < k->pend.n;
+}
+
 bool kevents_process(struct tracer *t)
 {
 	uint64_t drained, one;
@@ -1084,6 +1111,12 @@ bool kevents_process(struct tracer *t)
 		/* nothing new: still apply what has settled */
 	}
 	drained = atomic_load(&t->kev->drained_ns);
+	if (kevents_pending(t->kev) && now_ns() - drained > 2 * KEV_SETTLE_NS) {
+		/* records wait for a drain to settle them: do not wait for the
+		 * reader's next round (it sleeps while held tracees write nothing) */
+		drain_all(t->kev);
+		drained = atomic_load(&t->kev->drained_ns);
+	}
 	if (drained > KEV_SETTLE_NS)
 		return apply_until(t, drained - KEV_SETTLE_NS, true);
 	return false;
@@ -1100,11 +1133,6 @@ void kevents_sync(struct tracer *t)
 bool kevents_pressure(const struct kevents *k)
 {
 	return k && !k->no_hold && atomic_load(&k->pressure);
-}
-
-bool kevents_pending(const struct kevents *k)
-{
-	return k && k->pend_head < k->pend.n;
 }
 
 int kevents_wake_fd(const struct kevents *k)
@@ -1165,6 +1193,9 @@ void kevents_close(struct tracer *t)
 	if (!k)
 		return;
 	stop_reader(k);
+	if (k->reniced) /* the report is not urgent */
+		setpriority(PRIO_PROCESS, 0, k->old_nice);
+	k->reniced = false;
 	/* disabling first: closing hundreds of fds is not atomic */
 	for (size_t i = 0; i < k->nfds; i++)
 		ioctl(k->fds[i], PERF_EVENT_IOC_DISABLE, 0);

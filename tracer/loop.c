@@ -30,6 +30,9 @@
 #define CLONE_THREAD 0x00010000
 #endif
 
+/* set by the SIGURG handler (kernel events, back-pressure): see on_sigurg */
+static volatile sig_atomic_t urgent_hold;
+
 unsigned long tracer_options(const struct tracer *t)
 {
 	unsigned long o = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
@@ -319,7 +322,7 @@ static void handle_event_stop(struct tracer *t, struct task *tk, int sig)
 		if (!tk->as)
 			return; /* wait for the parent's clone event */
 	}
-	if (t->throttled && tk->as && tk->as->kernel_events && !t->stopping) {
+	if ((t->throttled || urgent_hold) && tk->as && tk->as->kernel_events && !t->stopping) {
 		tk->held = true; /* until the events it made are applied */
 		return;
 	}
@@ -414,10 +417,60 @@ static void on_tick(struct tracer *t)
  * (unwinding is the slow part), the threads that make them are held in a
  * ptrace-stop, so that no ring buffer overflows; they go on when the queue
  * has drained. Only a program making memory calls at a storm's rate pays. */
+/* The reader's SIGURG: hold now, whatever the main thread is doing. The
+ * handler runs on the tracer thread, so its PTRACE_INTERRUPTs are allowed; it
+ * only reads hold_tids, which the loop replaces with SIGURG blocked. */
+static pid_t *hold_tids;
+static size_t hold_n, hold_built_for;
+
+static void on_sigurg(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (!urgent_hold) {
+		urgent_hold = 1;
+		for (size_t i = 0; i < hold_n; i++)
+			ptrace(PTRACE_INTERRUPT, hold_tids[i], 0, 0);
+	}
+	errno = saved;
+}
+
+static void rebuild_hold_list(struct tracer *t)
+{
+	pid_t *v = malloc((t->ntasks ? t->ntasks : 1) * sizeof(*v));
+	size_t n = 0;
+	sigset_t urg, old;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext)
+			if (tk->as && tk->as->kernel_events && n < t->ntasks)
+				v[n++] = tk->tid;
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	sigprocmask(SIG_BLOCK, &urg, &old);
+	pid_t *prev = hold_tids;
+	hold_tids = v;
+	hold_n = n;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(prev);
+	hold_built_for = t->ntasks;
+}
+
 static void throttle(struct tracer *t)
 {
 	bool want = kevents_pressure(t->kev);
 
+	if (urgent_hold) {
+		/* the handler interrupted them already */
+		urgent_hold = 0;
+		if (!t->throttled && want) {
+			t->throttled = true;
+			t->throttles++;
+		}
+	}
 	if (want == t->throttled)
 		return;
 	t->throttled = want;
@@ -452,6 +505,9 @@ static int kernel_loop(struct tracer *t)
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
+	struct sigaction su = {.sa_handler = on_sigurg, .sa_flags = SA_RESTART};
+	sigemptyset(&su.sa_mask);
+	sigaction(SIGURG, &su, NULL);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &waitmask);
@@ -469,6 +525,8 @@ static int kernel_loop(struct tracer *t)
 			err = -errno;
 			break;
 		}
+		if (hold_built_for != t->ntasks)
+			rebuild_hold_list(t);
 		throttle(t);
 		bool more = kevents_process(t);
 		throttle(t);
@@ -477,6 +535,10 @@ static int kernel_loop(struct tracer *t)
 		ppoll(&p, 1, &ts, &waitmask);
 	}
 	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	signal(SIGURG, SIG_IGN); /* detaching: the stops are collected, not held */
+	free(hold_tids);
+	hold_tids = NULL;
+	hold_n = hold_built_for = 0;
 	return err;
 }
 

@@ -91,6 +91,12 @@ unsigned unwinder_capture(struct unwinder *u, pid_t tid, uint64_t *pcs, unsigned
 	return n;
 }
 
+void unwinder_warm_up(struct unwinder *u)
+{
+	if (u && u->backend->warm_up)
+		u->backend->warm_up(u);
+}
+
 unsigned unwinder_capture_sample(struct unwinder *u, pid_t tid, const struct unwind_sample *s,
 				 uint64_t *pcs, unsigned max)
 {

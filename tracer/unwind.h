@@ -39,6 +39,10 @@ struct unwind_sample {
  * events): it captures only from samples, reading memory from the stack copy
  * first and through process_vm_readv beyond it. */
 struct unwinder *unwinder_new_sampled(enum unwinder_kind kind, pid_t pid, struct strtab *modules);
+/* Load what the first captures would (modules' ELF images and unwind tables)
+ * while the threads are still stopped at attach: a first capture that takes
+ * tens of milliseconds would let the kernel's ring buffers fill up. */
+void unwinder_warm_up(struct unwinder *u);
 unsigned unwinder_capture_sample(struct unwinder *u, pid_t tid, const struct unwind_sample *s,
 				 uint64_t *pcs, unsigned max);
 

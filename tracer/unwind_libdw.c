@@ -173,10 +173,36 @@ static int init_libdw(struct unwinder *u)
 	u->dwfl = dwfl_begin(&proc_callbacks);
 	if (!u->dwfl || report_dwfl_modules(u))
 		return -1;
-	if (u->sampled)
-		return dwfl_attach_state(u->dwfl, NULL, u->pid, &sampled_callbacks, u) ? 0 : -1;
+	if (u->sampled) {
+		/* libdw opens a module's ELF here to learn the machine: through the
+		 * process's root, or a failure would stick to that module */
+		loading_pid = u->pid;
+		bool ok = dwfl_attach_state(u->dwfl, NULL, u->pid, &sampled_callbacks, u);
+		loading_pid = 0;
+		return ok ? 0 : -1;
+	}
 	/* true: the tracer holds the threads in ptrace-stops; libdw must not attach */
 	return dwfl_linux_proc_attach(u->dwfl, u->pid, true) == 0 ? 0 : -1;
+}
+
+static int warm_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		       void *arg)
+{
+	Dwarf_Addr bias;
+
+	(void)userdata, (void)name, (void)start, (void)arg;
+	if (dwfl_module_getelf(mod, &bias))
+		dwfl_module_eh_cfi(mod, &bias);
+	return DWARF_CB_OK;
+}
+
+static void warm_up_libdw(struct unwinder *u)
+{
+	if (u->dwfl_stale && report_dwfl_modules(u))
+		return;
+	loading_pid = u->pid;
+	dwfl_getmodules(u->dwfl, warm_module, NULL, 0);
+	loading_pid = 0;
 }
 
 static void fini_libdw(struct unwinder *u)
@@ -195,4 +221,5 @@ const struct unwind_backend unwind_libdw = {
 	.fini = fini_libdw,
 	.capture = capture_libdw,
 	.maps_changed = libdw_maps_changed,
+	.warm_up = warm_up_libdw,
 };
