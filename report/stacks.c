@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "report/stacks.h"
 
 struct stack_entry {
@@ -103,28 +104,12 @@ static int grow_slots(struct stack_table *t)
 	return 0;
 }
 
-static int reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*v, ncap * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, bool *is_new)
 {
 	uint32_t hash;
 	size_t slot;
-	struct stack_entry *e;
+	struct stack_entry *e, *entries;
+	struct stack_frame *frames;
 
 	if (is_new)
 		*is_new = false;
@@ -139,9 +124,14 @@ uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, b
 			return 0;
 		slot = find_slot(t, pcs, n, hash);
 	}
-	if (reserve((void **)&t->frames, &t->frames_cap, t->nframes + n, sizeof(*t->frames)) ||
-	    reserve((void **)&t->entries, &t->entries_cap, t->nentries + 1, sizeof(*t->entries)))
+	frames = grow_array(t->frames, &t->frames_cap, t->nframes + n, sizeof(*frames), 64);
+	if (!frames)
 		return 0;
+	t->frames = frames;
+	entries = grow_array(t->entries, &t->entries_cap, t->nentries + 1, sizeof(*entries), 64);
+	if (!entries)
+		return 0;
+	t->entries = entries;
 	e = &t->entries[t->nentries++];
 	e->first = t->nframes;
 	e->n = n;

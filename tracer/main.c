@@ -125,8 +125,8 @@ int main(int argc, char **argv)
 	t.out = stderr;
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
-	if (opt.output && !(t.out = open_output(opt.output, "the report to", &out_created, err,
-						sizeof(err))))
+	if (opt.output &&
+	    !(t.out = open_output(opt.output, "the report to", &out_created, err, sizeof(err))))
 		goto fail;
 	if (opt.log &&
 	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))
@@ -134,13 +134,24 @@ int main(int argc, char **argv)
 	unsetenv("DEBUGINFOD_URLS");
 	if (run(&t, &opt, err, sizeof(err)))
 		goto fail;
+	if (t.oom) {
+		/* docs/safety.md "Out of memory": never a report that is not exact */
+		fprintf(stderr, "vmleak: out of memory (%s): %s; no report\n", t.oom,
+			t.launch ? "recording stopped, the program ran to its end"
+				 : "detached from the traced processes");
+		rc = 1;
+		goto out;
+	}
 
 	long leaks = tracer_write_report(&t, true);
 	rc = t.launch && t.child_exited ? program_status(t.child_status) : 0;
 	if (opt.error_exitcode > 0 && leaks > 0)
 		rc = opt.error_exitcode;
 	/* a report or log that could not be written is vmleak's own failure */
-	if (leaks < 0) {
+	if (leaks == -ENOMEM) {
+		fprintf(stderr, "vmleak: out of memory (report): no report\n");
+		rc = 1;
+	} else if (leaks < 0) {
 		fprintf(stderr, "vmleak: writing the report: %s\n", strerror((int)-leaks));
 		rc = 1;
 	}

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
@@ -23,14 +24,11 @@ struct live_ctx {
 
 static int push_ptr(struct live_ctx *c, const struct region *r)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 256;
-		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = ncap;
-	}
+	const struct region **nv = grow_array(c->v, &c->cap, c->n + 1, sizeof(*nv), 256);
+
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
 	c->v[c->n++] = r;
 	return 0;
 }
@@ -207,9 +205,12 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
-	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
+	char *cwd;
 	long ret;
 
+	if (t->oom)
+		return 0;      /* the trace is no longer exact: no report (main says why) */
+	cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	o.cwd = cwd;
 	status_clear(t);
 	if (gather_regions(t, &c)) {
@@ -246,8 +247,14 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.mismatches = t->mismatches;
 	d.nmismatches = t->nmismatches;
 	/* kept across interim reports: each PC is symbolized once per session */
-	if (t->opt->depth > 0 && !t->sym)
+	if (t->opt->depth > 0 && !t->sym) {
 		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+		if (!t->sym) {
+			live_ctx_free(&c);
+			free(cwd);
+			return -ENOMEM;
+		}
+	}
 	if (t->sym) {
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;

@@ -23,14 +23,14 @@ struct affinity;
 /* One address space (mm): threads and CLONE_VM children share it. */
 struct addr_space {
 	struct ledger *ledger;
-	struct unwinder *uw; /* created on the first backtrace */
-	int users;	     /* tasks that use it and have not died */
-	int live_users;	     /* users that have not reached their exit stop */
-	pid_t pid;	     /* a process using it, for /proc reads */
+	struct unwinder *uw;	   /* created on the first backtrace */
+	int users;		   /* tasks that use it and have not died */
+	int live_users;		   /* users that have not reached their exit stop */
+	pid_t pid;		   /* a process using it, for /proc reads */
 	struct addr_space *parent; /* forked from (copies of its regions are not counted again) */
-	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
-	bool snapshotted;    /* finished: its ledger is frozen and kept for the report */
-	bool group_exiting;  /* exit_group or a fatal signal: its threads die with it */
+	bool ignored;	    /* --no-follow-forks child in seccomp mode: traced, not recorded */
+	bool snapshotted;   /* finished: its ledger is frozen and kept for the report */
+	bool group_exiting; /* exit_group or a fatal signal: its threads die with it */
 	struct addr_space *next_all;
 };
 
@@ -95,6 +95,7 @@ struct tracer {
 	FILE *out;	     /* report */
 	FILE *log;	     /* --log */
 	bool stop_requested; /* a signal or -d asked to end */
+	const char *oom;     /* out of memory: what could not be kept (tracer_oom) */
 	bool stopping;	     /* detaching: stops are collected, not resumed */
 };
 
@@ -103,6 +104,11 @@ uint32_t tracer_time_ms(const struct tracer *t);
 
 /* tasks.c */
 int tracer_init(struct tracer *t, struct options *opt);
+/* Out of memory: what (e.g. "ledger") could not be kept exactly. The trace is no
+ * longer exact, so nothing more is recorded and no report is written: attach mode
+ * detaches (stop_requested), launch mode lets the program run to its end. The
+ * first reason is kept; main says it in one line and exits 1. */
+void tracer_oom(struct tracer *t, const char *what);
 void tracer_destroy(struct tracer *t);
 struct task *task_find(struct tracer *t, pid_t tid);
 struct task *task_add(struct tracer *t, pid_t tid, pid_t tgid);
