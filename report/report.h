@@ -1,6 +1,6 @@
 /* report/report.h - the leak report: groups unmatched regions by call site,
  * applies filters and categories, and writes text, JSON (schema 1) or folded
- * output as ../shared/interface.md specifies. It works on a snapshot handed to it
+ * output as docs/interface.md specifies. It works on a snapshot handed to it
  * by the tracer; symbolization and classification come in through callbacks so
  * that this module stays testable without a live process. It reads no environment
  * (no getcwd, no getenv): whatever it needs comes in through report_data and
@@ -39,11 +39,13 @@ const char *site_category_name(enum site_category c); /* "program", "malloc-heap
  * until report_write returns. */
 struct frame_info {
 	uint64_t pc;
-	const char *function; /* demangled; NULL when unknown */
-	uint64_t offset;      /* pc - function start */
-	const char *module;   /* module path; NULL when unknown */
-	const char *file;     /* source file; NULL when unknown */
-	int line;	      /* 0 when unknown */
+	const char *function;	/* demangled; NULL when unknown */
+	uint64_t offset;	/* pc - function start */
+	const char *module;	/* module path; NULL when unknown */
+	const char *file;	/* source file; NULL when unknown */
+	int line;		/* 0 when unknown */
+	const char *build_id;	/* the module's hex GNU build-id; NULL when unknown */
+	uint64_t module_offset; /* pc relative to the module's load bias (module known) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets
@@ -94,7 +96,11 @@ struct report_data {
 	const struct report_process *procs;
 	size_t nprocs;
 	const struct strtab *paths; /* region.path ids */
-	report_resolve_fn resolve;  /* NULL: frames [] and category "unknown" */
+	/* The key regions are grouped by: stacks naming the same code share one
+	 * (report/stacks.h stacks_canonical). NULL: the site id itself. */
+	uint32_t (*site_key)(void *ctx, uint32_t site);
+	void *site_ctx;
+	report_resolve_fn resolve; /* NULL: frames [] and category "unknown" */
 	void *resolve_ctx;
 	bool verify; /* --verify was given */
 	size_t verify_checked;

@@ -1,6 +1,6 @@
 /* report/rules.c - the blame rules (report/rules.h): parsing of rules files and
  * --suppressions files, glob matching on symbolized frames, and the category
- * decision of ../shared/interface.md "Who is to blame". */
+ * decision of docs/interface.md "Who is to blame". */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>

@@ -2,7 +2,7 @@
  * allocator entry points (per-allocation or pool), the thread-stack and mapping
  * APIs, all read from a rules file (report/rules/default.rules documents the
  * format), plus the user's --suppressions files. Classifies a symbolized stack
- * into a site category as ../shared/interface.md "Who is to blame" says. */
+ * into a site category as docs/interface.md "Who is to blame" says. */
 #ifndef VMLEAK_REPORT_RULES_H
 #define VMLEAK_REPORT_RULES_H
 

@@ -397,6 +397,8 @@ static struct frame_info *site_frames(struct symbolizer *s, uint32_t stack, unsi
 	for (unsigned i = 0; i < *n; i++) {
 		symbolizer_lookup(s, sf[i].module, sf[i].offset, i > 0, &fi[i]);
 		fi[i].pc = sf[i].pc;
+		fi[i].module_offset = sf[i].module ? sf[i].offset : 0;
+		fi[i].build_id = sf[i].build_id ? strtab_get(s->modules, sf[i].build_id) : NULL;
 	}
 	s->site_frames[stack] = fi;
 	return fi;

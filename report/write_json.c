@@ -1,4 +1,4 @@
-/* report/write_json.c - the JSON report (schema 1 of ../shared/interface.md):
+/* report/write_json.c - the JSON report (schema 1 of docs/interface.md):
  * head, processes, sites with their frames and regions, verify results. Strings
  * are escaped so that any bytes (hostile paths, argv) stay valid JSON. */
 #include <inttypes.h>
@@ -221,6 +221,13 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 		fputs("null", f);
 	fputs(", \"module\": ", f);
 	json_str(f, fr->module);
+	fputs(", \"build_id\": ", f);
+	json_str(f, fr->build_id);
+	fputs(", \"module_offset\": ", f);
+	if (fr->module)
+		json_hex(f, fr->module_offset);
+	else
+		fputs("null", f);
 	fputs(", \"file\": ", f);
 	json_str(f, fr->file);
 	if (fr->line > 0)
@@ -266,6 +273,12 @@ static void json_site(struct report_ctx *c, const struct site *s)
 		fputs(i ? ", " : "", f);
 		json_frame(f, &s->frames[i]);
 	}
+	fputs("], \"pids\": [", f);
+	int32_t *pids;
+	size_t npids = site_pids(c->d, s, &pids);
+	for (size_t i = 0; i < npids; i++)
+		fprintf(f, "%s%" PRId32, i ? ", " : "", pids[i]);
+	free(pids);
 	fputs("], \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);

@@ -198,6 +198,7 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 	task_leave_space(t, tk, false);
 	mem_abandon(t, tk);
 	tk->exit_stopped = false;
+	tk->sp = 0; /* its old stack went with the old mm; it is the leader now */
 	tk->tgid = tk->tid;
 	tid_remember(t, tk->tid, tk->tid);
 	tk->as = space_new(t, tk->tid, NULL);
@@ -225,17 +226,21 @@ static void note_thread_sp(struct task *tk)
 		tk->sp = si.stack_pointer;
 }
 
-static void remember_exited_thread(struct tracer *t, struct task *tk)
+/* Kept per address space: an exec leaves the old one, and with it the stacks of
+ * the threads that exited there. */
+static void remember_exited_thread(struct task *tk)
 {
-	if (!tk->sp || tk->tgid == tk->tid || !tk->as || tk->as->group_exiting)
+	struct addr_space *as = tk->as;
+
+	if (!tk->sp || tk->tgid == tk->tid || !as || as->group_exiting)
 		return;
-	uint64_t *v = grow_array(t->exited_sps, &t->capexited, t->nexited + 1, sizeof(*v), 64);
+	uint64_t *v = grow_array(as->exited_sps, &as->capexited, as->nexited + 1, sizeof(*v), 64);
 	if (!v) {
 		tracer_oom(t, "thread stacks");
 		return;
 	}
-	t->exited_sps = v;
-	t->exited_sps[t->nexited++] = tk->sp;
+	as->exited_sps = v;
+	as->exited_sps[as->nexited++] = tk->sp;
 }
 
 static void handle_exit_event(struct tracer *t, struct task *tk)
@@ -248,7 +253,7 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	tk->exit_stopped = true;
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
 		as->group_exiting = true; /* a fatal signal takes the whole process */
-	remember_exited_thread(t, tk);
+	remember_exited_thread(tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
 		space_snapshot(t, as, true);

@@ -1,6 +1,6 @@
 /* tracer/main.c - vmleak's entry point: parse the command line, open the
  * outputs, launch or attach, run the trace loop, write the report, and pick the
- * exit status that ../shared/interface.md specifies. */
+ * exit status that docs/interface.md specifies. */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>

@@ -20,6 +20,7 @@ struct live_ctx {
 	size_t n, cap;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
 	struct region_vec scratch[2];
+	size_t dead_thread_stacks;
 };
 
 static int push_ptr(struct live_ctx *c, const struct region *r)
@@ -110,6 +111,40 @@ static int add_region(const struct region *r, void *arg)
 	return push_ptr(c, r);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Of as's regions v[0..n), those that hold the stack pointer one of its threads
+ * had when it started, for threads that exited before their process: the stacks
+ * glibc keeps for exited threads. */
+static size_t count_exited_thread_stacks(struct addr_space *as, const struct region *const *v,
+					 size_t n)
+{
+	size_t count = 0;
+
+	if (!as->nexited)
+		return 0;
+	qsort(as->exited_sps, as->nexited, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		const struct region *r = v[i];
+		size_t lo = 0, hi = as->nexited;
+		while (lo < hi) { /* first sp >= start */
+			size_t mid = lo + (hi - lo) / 2;
+			if (as->exited_sps[mid] < r->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < as->nexited && as->exited_sps[lo] < r->end)
+			count++;
+	}
+	return count;
+}
+
 /* Pointers to the regions of every address space that counts: the finished
  * ones (frozen at their last exit) and the ones still alive. Fork copies are
  * gathered last, once the copies array has stopped moving. */
@@ -119,9 +154,11 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 		if (as->ignored || (as->users <= 0 && !as->snapshotted))
 			continue;
+		size_t first = c->n;
 		c->as = as;
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
+		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
 	for (size_t i = 0; i < c->copies.n; i++)
 		if (push_ptr(c, &c->copies.v[i]))
@@ -135,6 +172,11 @@ static void live_ctx_free(struct live_ctx *c)
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);
 	region_vec_free(&c->scratch[1]);
+}
+
+static uint32_t site_key(void *ctx, uint32_t site)
+{
+	return stacks_canonical(ctx, site);
 }
 
 static int32_t region_pid(void *ctx, const struct region *r)
@@ -160,38 +202,6 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 		}
 	}
 	return r;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Regions that hold the stack pointer a thread had when it started, for threads
- * that exited before their process: the stacks glibc keeps for exited threads. */
-static size_t count_exited_thread_stacks(struct tracer *t, const struct live_ctx *c)
-{
-	size_t n = 0;
-
-	if (!t->nexited)
-		return 0;
-	qsort(t->exited_sps, t->nexited, sizeof(uint64_t), cmp_u64);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct region *r = c->v[i];
-		size_t lo = 0, hi = t->nexited;
-		while (lo < hi) { /* first sp >= start */
-			size_t mid = lo + (hi - lo) / 2;
-			if (t->exited_sps[mid] < r->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < t->nexited && t->exited_sps[lo] < r->end)
-			n++;
-	}
-	return n;
 }
 
 long tracer_write_report(struct tracer *t, bool final)
@@ -242,6 +252,8 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.procs = t->procs;
 	d.nprocs = t->nprocs;
 	d.paths = t->paths;
+	d.site_key = site_key;
+	d.site_ctx = t->stacks;
 	d.verify = t->opt->verify && final;
 	d.verify_checked = t->verify_checked;
 	d.mismatches = t->mismatches;
@@ -259,7 +271,15 @@ long tracer_write_report(struct tracer *t, bool final)
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;
 	}
-	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
+	d.dead_thread_stacks = c.dead_thread_stacks;
+	/* every site's key first: a report with sites left unmerged is not written */
+	for (uint32_t id = 1; id <= stacks_count(t->stacks); id++)
+		stacks_canonical(t->stacks, id);
+	if (stacks_error(t->stacks)) {
+		live_ctx_free(&c);
+		free(cwd);
+		return -ENOMEM;
+	}
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	live_ctx_free(&c);

@@ -127,6 +127,7 @@ static void space_free(struct addr_space *as)
 	if (as->uw)
 		unwinder_free(as->uw);
 	ledger_free(as->ledger);
+	free(as->exited_sps);
 	free(as);
 }
 
@@ -156,7 +157,6 @@ void tracer_destroy(struct tracer *t)
 		free((char *)t->procs[i].exe);
 	free(t->procs);
 	free(t->mismatches);
-	free(t->exited_sps);
 	symbolizer_free(t->sym);
 	affinity_free(t->aff);
 	strtab_free(t->paths);

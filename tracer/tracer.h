@@ -28,6 +28,9 @@ struct addr_space {
 	int live_users;		   /* users that have not reached their exit stop */
 	pid_t pid;		   /* a process using it, for /proc reads */
 	struct addr_space *parent; /* forked from (copies of its regions are not counted again) */
+	/* stack pointers of its threads that exited before the process did */
+	uint64_t *exited_sps;
+	size_t nexited, capexited;
 	bool ignored;	    /* --no-follow-forks child in seccomp mode: traced, not recorded */
 	bool snapshotted;   /* finished: its ledger is frozen and kept for the report */
 	bool group_exiting; /* exit_group or a fatal signal: its threads die with it */
@@ -87,9 +90,6 @@ struct tracer {
 	struct verify_mismatch *mismatches;
 	size_t nmismatches, capmismatches;
 	size_t verify_checked;
-	/* stack pointers of threads that exited before their process did */
-	uint64_t *exited_sps;
-	size_t nexited, capexited;
 
 	double start;	     /* CLOCK_MONOTONIC seconds */
 	FILE *out;	     /* report */
