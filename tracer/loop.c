@@ -228,7 +228,7 @@ static void note_thread_sp(struct task *tk)
 
 /* Kept per address space: an exec leaves the old one, and with it the stacks of
  * the threads that exited there. */
-static void remember_exited_thread(struct task *tk)
+static void remember_exited_thread(struct tracer *t, struct task *tk)
 {
 	struct addr_space *as = tk->as;
 
@@ -253,7 +253,7 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	tk->exit_stopped = true;
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
 		as->group_exiting = true; /* a fatal signal takes the whole process */
-	remember_exited_thread(tk);
+	remember_exited_thread(t, tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
 		space_snapshot(t, as, true);
