@@ -123,6 +123,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t.out = stderr;
+	if (t.page_size != LEDGER_PAGE_SIZE) {
+		snprintf(err, sizeof(err),
+			 "vmleak: page size %llu is not supported (built for %llu-byte pages)",
+			 (unsigned long long)t.page_size, (unsigned long long)LEDGER_PAGE_SIZE);
+		goto fail;
+	}
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
 	if (opt.output &&

@@ -13,11 +13,10 @@ import ctypes
 import json
 import os
 import re
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import BUILD, prog
+from vmleak_common import BUILD, main, prog, run
 from test_reliability_attach import Checksummer
 
 FAULTY = os.path.join(BUILD, "tests", "vmleak_fault")
@@ -56,10 +55,9 @@ def fault_env(nth, persist=False, count=None):
 class LaunchMode(unittest.TestCase):
     def run_faulty(self, nth, persist=False, count=None):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            p = subprocess.run([FAULTY, "-q", "--all", "--format", "json", "-o", out.name,
-                                "--", prog("oom_workload")], capture_output=True,
-                               text=True, timeout=120, env=fault_env(nth, persist, count),
-                               preexec_fn=no_aslr)
+            p = run([FAULTY, "-q", "--all", "--format", "json", "-o", out.name, "--",
+                     prog("oom_workload")], capture_output=True, text=True, timeout=120,
+                    env=fault_env(nth, persist, count), preexec_fn=no_aslr)
             with open(out.name) as f:
                 text = f.read()
         return p, text
@@ -117,9 +115,8 @@ class LaunchMode(unittest.TestCase):
 
 class AttachMode(unittest.TestCase):
     def attach(self, target, nth, count=None):
-        return subprocess.run([FAULTY, "-q", "-o", os.devnull, "-p", str(target.proc.pid),
-                               "-d", "0.2"], capture_output=True, text=True, timeout=60,
-                              env=fault_env(nth, count=count))
+        return run([FAULTY, "-q", "-o", os.devnull, "-p", str(target.proc.pid), "-d", "0.2"],
+                   capture_output=True, text=True, timeout=60, env=fault_env(nth, count=count))
 
     def test_detaches_cleanly_and_the_program_is_unharmed(self):
         target = Checksummer(2)
@@ -155,4 +152,4 @@ class AttachMode(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()

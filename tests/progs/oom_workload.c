@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define PAGE 4096UL
 
 static uint64_t sum;
@@ -54,6 +56,7 @@ int main(void)
 	pid_t pid;
 	int status;
 
+	lifetime_limit();
 	printf("start\n");
 	fflush(stdout);
 	for (int i = 0; i < 16; i++)
