@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lifetime.h"
+
 static void *__attribute__((noinline)) make_table(void)
 {
 	return mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -24,9 +26,12 @@ static void *__attribute__((noinline)) grow_buffer(void *p)
 
 int main(void)
 {
-	void *t = make_table();
-	char *b = malloc(2 << 20);
+	void *t;
+	char *b;
 
+	lifetime_limit();
+	t = make_table();
+	b = malloc(2 << 20);
 	if (t == MAP_FAILED || !b)
 		return 1;
 	memset(b, 1, 4096);
