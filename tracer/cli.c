@@ -31,6 +31,7 @@ enum long_only_option {
 	OPT_MIN_SIZE,
 	OPT_MIN_AGE,
 	OPT_ALL,
+	OPT_EXITED,
 	OPT_SUPPRESSIONS,
 	OPT_LOG,
 	OPT_VERIFY,
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{"min-size", required_argument, NULL, OPT_MIN_SIZE},
 	{"min-age", required_argument, NULL, OPT_MIN_AGE},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"exited", no_argument, NULL, OPT_EXITED},
 	{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
 	{"log", required_argument, NULL, OPT_LOG},
 	{"verify", no_argument, NULL, OPT_VERIFY},
@@ -89,6 +91,8 @@ static const char help_text[] =
 	"      --min-age SEC        report only regions at least SEC seconds old\n"
 	"      --all                also report regions of the dynamic loader and other\n"
 	"                           runtime internals (hidden by default)\n"
+	"      --exited             attach mode: list the regions of processes that exited\n"
+	"                           during the window (default: one summary line)\n"
 	"      --suppressions FILE  extra suppression rules, one per line; may repeat\n"
 	"      --log FILE           also write one line per memory syscall (strace notation)\n"
 	"      --verify             compare the ledger with /proc/PID/maps when reporting\n"
@@ -536,6 +540,9 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case OPT_ALL:
 		o->all = true;
+		break;
+	case OPT_EXITED:
+		o->exited = true;
 		break;
 	case OPT_SUPPRESSIONS:
 		if (reject_empty("--suppressions", arg, err, errlen) < 0)

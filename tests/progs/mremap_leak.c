@@ -26,12 +26,10 @@ static void *__attribute__((noinline)) grow_buffer(void *p)
 
 int main(void)
 {
-	void *t;
-	char *b;
-
 	lifetime_limit();
-	t = make_table();
-	b = malloc(2 << 20);
+	void *t = make_table();
+	char *b = malloc(2 << 20);
+
 	if (t == MAP_FAILED || !b)
 		return 1;
 	memset(b, 1, 4096);
