@@ -46,6 +46,8 @@ struct frame_info {
 	int line;		/* 0 when unknown */
 	const char *build_id;	/* the module's hex GNU build-id; NULL when unknown */
 	uint64_t module_offset; /* pc relative to the module's load bias (module known) */
+	bool static_exe;	/* the module is a statically linked executable, which
+				 * carries its own C runtime (gcc -static, Go) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets

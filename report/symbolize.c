@@ -23,6 +23,7 @@ struct sym_module {
 	Dwfl_Module *mod;
 	struct sym *syms; /* sorted by addr, one per address */
 	size_t nsyms;
+	bool static_exe; /* an executable without an interpreter: its own C runtime */
 };
 
 struct memo {
@@ -32,6 +33,7 @@ struct memo {
 	const char *function;
 	uint64_t func_start;
 	const char *file;
+	bool static_exe;
 };
 
 struct symbolizer {
@@ -232,6 +234,49 @@ static int load_symbols(struct symbolizer *s, struct sym_module *m)
 	return 0;
 }
 
+/* DT_FLAGS_1 has DF_1_PIE in the dynamic section described by ph. */
+static bool has_pie_flag(Elf *elf, const GElf_Phdr *ph)
+{
+	Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_DYN);
+	size_t n = d ? d->d_size / gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		GElf_Dyn dyn;
+
+		if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_FLAGS_1)
+			return (dyn.d_un.d_val & DF_1_PIE) != 0;
+	}
+	return false;
+}
+
+/* A statically linked executable (gcc -static, -static-pie, Go): no PT_INTERP,
+ * and an ET_EXEC or a position-independent executable (DF_1_PIE), not a shared
+ * library. */
+static bool is_static_exe(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	GElf_Ehdr eh;
+	size_t nph;
+	bool pie = false;
+
+	if (!elf || !gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph))
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			return false;
+		if (ph.p_type == PT_INTERP)
+			return false;
+		if (ph.p_type == PT_DYNAMIC && eh.e_type == ET_DYN)
+			pie = has_pie_flag(elf, &ph);
+	}
+	return eh.e_type == ET_EXEC || pie;
+}
+
 static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 {
 	struct sym_module *m;
@@ -260,6 +305,7 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 		m->mod = NULL;
 		return NULL;
 	}
+	m->static_exe = is_static_exe(m->mod);
 	return m;
 }
 
@@ -327,6 +373,7 @@ static void resolve_address(struct symbolizer *s, uint32_t module, uint64_t addr
 	*e = (struct memo){.addr = addr, .module = module};
 	if (!m)
 		return;
+	e->static_exe = m->static_exe;
 	sym = find_symbol(m, addr);
 	if (sym) {
 		e->function = demangle(s, sym->name);
@@ -355,6 +402,7 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 	out->offset = 0;
 	out->file = NULL;
 	out->line = 0;
+	out->static_exe = false;
 	if (module == 0 || !out->module)
 		return;
 	if ((s->nmemo + 1) * 4 > s->memo_cap * 3 && memo_grow(s))
@@ -371,6 +419,7 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 		}
 	}
 	out->function = e->function;
+	out->static_exe = e->static_exe;
 	out->offset = e->function ? offset - e->func_start : offset; /* else: in the module */
 	out->file = e->file;
 	out->line = e->line;

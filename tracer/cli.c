@@ -98,7 +98,7 @@ static const char help_text[] =
 	"      --verify             compare the ledger with /proc/PID/maps when reporting\n"
 	"      --error-exitcode N   exit with N (1-255) when the report holds any\n"
 	"                           unsuppressed region\n"
-	"      --unwinder NAME      backtrace engine: libunwind (default) or libdw\n"
+	"      --unwinder NAME      backtrace engine: libdw (default) or libunwind\n"
 	"  -q, --quiet              no live status line\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -418,7 +418,7 @@ static void set_defaults(struct options *o)
 	o->min_size = 0;
 	o->min_age = 0;
 	o->error_exitcode = -1;
-	o->unwinder = UNWINDER_LIBUNWIND;
+	o->unwinder = UNWINDER_LIBDW;
 }
 
 /* How many long options start with the given prefix (for "ambiguous" errors). */
