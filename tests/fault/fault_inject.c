@@ -5,6 +5,7 @@
  *   VMLEAK_FAULT_NTH=N     the Nth call (from 1) fails with ENOMEM; 0 or unset: none
  *   VMLEAK_FAULT_PERSIST=1 every call from the Nth on fails (memory stays short)
  *   VMLEAK_FAULT_COUNT=F   at exit, write the number of calls to file F
+ * Unit tests (check_ledger_oom) arm it directly: fault_inject_arm, _calls.
  * The shipped vmleak has none of this. */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "tests/fault/fault_inject.h"
 
 void *__real_malloc(size_t size);
 void *__real_calloc(size_t n, size_t size);
@@ -49,6 +52,21 @@ static void setup(void)
 	count_file = getenv("VMLEAK_FAULT_COUNT");
 	if (count_file)
 		atexit(write_count);
+}
+
+/* The nth allocation from now fails (0: none), or every one from it on. */
+void fault_inject_arm(unsigned long nth_from_now, bool persist_from_then)
+{
+	if (!ready)
+		setup();
+	nth = nth_from_now ? calls + nth_from_now : 0;
+	persist = persist_from_then;
+}
+
+/* Allocations counted so far. */
+unsigned long fault_inject_calls(void)
+{
+	return calls;
 }
 
 /* Count this call; true when it is to fail. */
