@@ -218,7 +218,6 @@ static struct region proto_region(struct tracer *t, struct task *tk)
 static uint32_t file_path(struct tracer *t, struct task *tk, int fd)
 {
 	char buf[PATH_MAX];
-
 	uint32_t id;
 
 	if (fd < 0 || procfs_fd_path(tk->tid, fd, buf, sizeof(buf)))

@@ -1,5 +1,6 @@
 /* tracer/tasks.c - the task table (tid -> task), address-space lifetime and
- * snapshots of unmatched regions, and the tid -> tgid history the report uses. */
+ * snapshots of unmatched regions, the tid -> tgid history the report uses, and
+ * the out-of-memory rule (tracer_oom, docs/safety.md "Out of memory"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
