@@ -114,9 +114,10 @@ class LaunchMode(unittest.TestCase):
 
 
 class AttachMode(unittest.TestCase):
-    def attach(self, target, nth, count=None):
+    def attach(self, target, nth, count=None, persist=False):
         return run([FAULTY, "-q", "-o", os.devnull, "-p", str(target.proc.pid), "-d", "0.2"],
-                   capture_output=True, text=True, timeout=60, env=fault_env(nth, count=count))
+                   capture_output=True, text=True, timeout=60,
+                   env=fault_env(nth, persist, count))
 
     def test_detaches_cleanly_and_the_program_is_unharmed(self):
         target = Checksummer(2)
@@ -128,9 +129,11 @@ class AttachMode(unittest.TestCase):
                     calls = int(f.read())
             outcomes = set()
             ns = sorted(set(range(1, 20, 3)) | set(range(20, calls, max(1, calls // 15))))
-            for nth in ns + [10**9]:
-                p = self.attach(target, nth)
-                what = f"N={nth}: rc={p.returncode} stderr={p.stderr!r}"
+            # once each, then from the Nth on for every third N
+            runs = [(n, False) for n in ns + [10**9]] + [(n, True) for n in ns[::3]]
+            for nth, persist in runs:
+                p = self.attach(target, nth, persist=persist)
+                what = f"N={nth}{'+' if persist else ''}: rc={p.returncode} stderr={p.stderr!r}"
                 self.assertNotIn("Sanitizer", p.stderr, what)
                 self.assertNotIn("runtime error", p.stderr, what)
                 self.assertIn(p.returncode, (0, 1), what)
