@@ -162,12 +162,22 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 		const struct unwind_sample *s = kevents_current_sample(t->kev);
 		if (!s)
 			return 0;
-		tk->as->uw = unwinder_new_sampled(t->opt->unwinder, tk->as->pid, t->paths);
-		return 0;
+		if (!tk->as->uw) {
+			errno = 0;
+			tk->as->uw = unwinder_new_sampled(t->opt->unwinder, tk->as->pid, t->paths);
+			if (!tk->as->uw && errno == ENOMEM)
+				tracer_oom(t, "unwinder");
+		}
+		if (!tk->as->uw)
+			return 0;
 		unsigned n = unwinder_capture_sample(tk->as->uw, tk->tid, s, pcs, depth);
 		uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
+		if (!id && n)
+			tracer_oom(t, "call stacks");
 		if (id && is_new)
 			unwinder_describe(tk->as->uw, t->stacks, id);
+		if (unwinder_error(tk->as->uw))
+			tracer_oom(t, "unwinder");
 		return id;
 	}
 	if (!tk->as->uw) {
