@@ -1111,7 +1111,11 @@ bool kevents_process(struct tracer *t)
 		/* nothing new: still apply what has settled */
 	}
 	drained = atomic_load(&t->kev->drained_ns);
-	if (kevents_pending(t->kev) && now_ns() - drained > 2 * KEV_SETTLE_NS) {
+	if ((kevents_pending(t->kev) && now_ns() - drained > 2 * KEV_SETTLE_NS) ||
+	    (atomic_load(&t->kev->pressure) &&
+	     atomic_load(&t->kev->queued_bytes) < KEV_QUEUE_LOW)) {
+		/* (and a hold ends as soon as the queue is short: a drain
+		 * re-evaluates the pressure) */
 		/* records wait for a drain to settle them: do not wait for the
 		 * reader's next round (it sleeps while held tracees write nothing) */
 		drain_all(t->kev);
