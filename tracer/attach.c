@@ -209,8 +209,13 @@ static int open_kernel_events(struct tracer *t, char *err, size_t errlen)
 	char why[256] = "";
 	int rc = 0;
 
-	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 		as->kernel_events = !procfs_exe_is_32bit(as->pid);
+		if (!as->kernel_events)
+			snprintf(t->events_note, sizeof(t->events_note),
+				 "32-bit processes use ptrace syscall stops (the syscall "
+				 "tracepoints do not see compat calls)");
+	}
 	for (size_t i = 0; i < t->hsize && !rc; i++)
 		for (struct task *tk = t->htab[i]; tk && !rc; tk = tk->hnext)
 			if (tk->as && tk->as->kernel_events)

@@ -227,6 +227,10 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 	tk->as->ignored = ignored;
 	/* the syscall tracepoints do not see a 32-bit program's calls: stops do */
 	tk->as->kernel_events = kernel && !procfs_exe_is_32bit(tk->tid);
+	if (kernel && !tk->as->kernel_events)
+		snprintf(t->events_note, sizeof(t->events_note),
+			 "32-bit processes use ptrace syscall stops (the syscall tracepoints do "
+			 "not see compat calls)");
 	space_use(tk->as);
 	if (procfs_seed_ledger(tk->tid, tk->as->ledger) == -ENOMEM && !ignored)
 		tracer_oom(t, "exec");
