@@ -2,12 +2,15 @@
 """tests/integration/test_i386.py - a real 32-bit program (built here with
 gcc -m32; skipped without multilib): mmap2 and brk decoded, --log in strace's
 notation, backtraces through the vDSO (libdw unwinds i386), --verify clean."""
+import json
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 import unittest
 
-from vmleak_common import SRC, main, run, run_json, run_vmleak, source_line, unsuppressed
+from vmleak_common import SRC, VMLEAK, main, run, run_json, run_vmleak, source_line, unsuppressed
 
 SOURCE = os.path.join(SRC, "tests", "i386", "leak32.c")
 
@@ -49,6 +52,40 @@ class I386(unittest.TestCase):
         self.assertEqual(len(chunk), 1)
         self.assertIn("malloc", [f["function"] for f in chunk[0]["frames"]])
         self.assertEqual(chunk[0]["category"], "program")
+
+    def test_attach_follows_exec_into_32bit(self):
+        """Attached (kernel events by default where allowed) to a shell that
+        execs the 32-bit program: the syscall tracepoints do not see compat
+        calls, so its new address space is traced with syscall stops."""
+        sh = subprocess.Popen(["sh", "-c", f"read x; exec {self.exe}"], stdin=subprocess.PIPE,
+                              text=True)
+        try:
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                v = subprocess.Popen([VMLEAK, "-q", "-j", "--verify", "--exited", "-o", out.name, "-p",
+                                      str(sh.pid)], stderr=subprocess.PIPE, text=True)
+                end = time.time() + 30
+                while time.time() < end:
+                    with open(f"/proc/{sh.pid}/status") as f:
+                        if f"TracerPid:\t{v.pid}" in f.read():
+                            break
+                    time.sleep(0.02)
+                sh.stdin.write("go\n")
+                sh.stdin.flush()
+                _, err = v.communicate(timeout=60)
+                self.assertEqual(v.returncode, 0, err)
+                with open(out.name) as f:
+                    report = json.load(f)
+        finally:
+            if sh.poll() is None:
+                sh.kill()
+            sh.wait()
+            sh.stdin.close()
+        self.assertEqual(report["verify"]["mismatches"], [])
+        leaks = [s for s in unsuppressed(report) if s["bytes"] == 3 * 8192]
+        self.assertEqual(len(leaks), 1, unsuppressed(report))
+        self.assertIn("leak", [f["function"] for f in leaks[0]["frames"]])
+        if report["event_source"] == "kernel":
+            self.assertIn("32-bit", report["event_source_note"])
 
     def test_log_uses_mmap2(self):
         with tempfile.NamedTemporaryFile(mode="r", suffix=".log") as log:
