@@ -14,8 +14,10 @@
 
 struct rules;
 
-/* The default rules file to use: $VMLEAK_RULES, else the source tree's copy, else
- * the installed one. Never NULL. */
+/* The default rules file to use: $VMLEAK_RULES, else the installed copy next to
+ * the running binary (<prefix>/share/vmleak for <prefix>/bin/vmleak), else the
+ * source tree's copy (a binary run from its build tree), else the configured
+ * install path (VMLEAK_RULES_DIR). Never NULL. */
 const char *rules_default_path(void);
 
 /* New rule set read from path (NULL: rules_default_path()). NULL with err set on

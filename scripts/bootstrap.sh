@@ -12,6 +12,10 @@ PACKAGES=(
 	gcc-multilib
 	# real servers and load generators for the reliability tests
 	nginx-light redis-server redis-tools wrk
+	# the Debian package and its checks (tests/integration/test_package.py)
+	dpkg-dev lintian bash-completion
+	# debuginfod client headers (symbolization) and a local server for its test
+	libdebuginfod-dev debuginfod
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")
