@@ -756,10 +756,13 @@ static void *copy_subtree(struct ledger *dst, const void *node, unsigned levels)
 		const struct leaf *lf = node;
 		struct leaf *nl = leaf_alloc(dst, lf->cap);
 
-		if (nl) {
-			memcpy(nl->r, lf->r, lf->n * sizeof(lf->r[0]));
-			nl->n = lf->n;
-		}
+		if (!nl)
+			return NULL;
+		memcpy(nl->r, lf->r, lf->n * sizeof(lf->r[0]));
+		nl->n = lf->n;
+		for (unsigned i = 0; i < nl->n; i++)
+			if (nl->r[i].origin == REGION_TRACED)
+				nl->r[i].origin = REGION_INHERITED;
 		return nl;
 	}
 	copy = inode_alloc(dst);
@@ -1035,6 +1038,13 @@ const struct region *ledger_find(const struct ledger *l, uint64_t addr)
 	if (pos > 0 && lf->r[pos - 1].end > addr)
 		return &lf->r[pos - 1];
 	return NULL;
+}
+
+const struct region *ledger_first_after(const struct ledger *l, uint64_t addr)
+{
+	struct cursor c;
+
+	return first_ending_after(l, addr, &c);
 }
 
 static int visit_subtree(const void *node, unsigned levels, ledger_visit_fn fn, void *arg)

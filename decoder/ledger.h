@@ -21,6 +21,8 @@ enum region_kind {
 enum region_origin {
 	REGION_TRACED = 0,  /* created by a traced syscall */
 	REGION_PREEXISTING, /* seeded from /proc/PID/maps at attach; never reported */
+	REGION_INHERITED,   /* a fork child's copy of a traced region: counted only
+			     * where no ancestor still holds the original */
 };
 
 /* One live region. 40 bytes: the ledger must stay within 64 bytes per region. */
@@ -52,8 +54,10 @@ struct ledger;
 
 struct ledger *ledger_new(void);
 void ledger_free(struct ledger *l);
-struct ledger *ledger_copy(const struct ledger *l); /* fork: deep copy incl. brk state */
-void ledger_clear(struct ledger *l);		    /* exec: no regions, brk unset */
+/* fork: deep copy incl. brk state; traced regions become REGION_INHERITED copies
+ * (same site, time and creating thread as the original). */
+struct ledger *ledger_copy(const struct ledger *l);
+void ledger_clear(struct ledger *l); /* exec: no regions, brk unset */
 
 /* Insert r (end rounded up to a page) after removing whatever overlaps it
  * (MAP_FIXED semantics, or an mmap landing where the ledger still has a region).
@@ -101,6 +105,10 @@ uint64_t ledger_take_shm(struct ledger *l, uint64_t addr, struct region_vec *out
 
 /* The region containing addr, or NULL. The pointer is valid until the next change. */
 const struct region *ledger_find(const struct ledger *l, uint64_t addr);
+
+/* The first region that ends above addr (it may contain addr), or NULL: with
+ * ledger_find, walks the regions overlapping a range. Valid until the next change. */
+const struct region *ledger_first_after(const struct ledger *l, uint64_t addr);
 
 /* Visit regions in address order; a nonzero return from fn stops and is returned. */
 typedef int (*ledger_visit_fn)(const struct region *r, void *arg);

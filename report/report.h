@@ -1,8 +1,10 @@
 /* report/report.h - the leak report: groups unmatched regions by call site,
  * applies filters and categories, and writes text, JSON (schema 1) or folded
- * output as ../shared/interface.md specifies. It works on a snapshot handed to it
+ * output as docs/interface.md specifies. It works on a snapshot handed to it
  * by the tracer; symbolization and classification come in through callbacks so
- * that this module stays testable without a live process. */
+ * that this module stays testable without a live process. It reads no environment
+ * (no getcwd, no getenv): whatever it needs comes in through report_data and
+ * report_options. The writers live in report/write_*.c behind report_priv.h. */
 #ifndef VMLEAK_REPORT_REPORT_H
 #define VMLEAK_REPORT_REPORT_H
 
@@ -104,6 +106,7 @@ struct report_options {
 	uint64_t min_size; /* sites with fewer unmatched bytes are left out */
 	double min_age;	   /* regions younger than this (seconds) are left out */
 	bool all;	   /* list suppressed sites too */
+	const char *cwd;   /* text: source paths below it are shown relative to it; may be NULL */
 };
 
 /* Write the report; returns the number of unsuppressed regions reported (>= 0) or

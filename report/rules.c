@@ -1,6 +1,6 @@
 /* report/rules.c - the blame rules (report/rules.h): parsing of rules files and
  * --suppressions files, glob matching on symbolized frames, and the category
- * decision of ../shared/interface.md "Who is to blame". */
+ * decision of docs/interface.md "Who is to blame". */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -43,44 +43,12 @@ struct rules {
 	size_t nsupps, supps_cap;
 };
 
-/* <prefix>/share/vmleak/default.rules for a binary at <prefix>/bin/vmleak, wherever
- * the tree was installed or unpacked (dpkg -x, DESTDIR, a relocated prefix).
- * Fills buf and returns it when that file is readable, else NULL. */
-static const char *installed_copy_near_binary(char *buf, size_t size)
-{
-	static const char bindir[] = "/" VMLEAK_BINDIR_REL;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-	size_t len;
-
-	if (VMLEAK_BINDIR_REL[0] == '/' || n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0'; /* the binary's directory */
-	len = strlen(exe);
-	if (len < sizeof(bindir) - 1 || strcmp(exe + len - (sizeof(bindir) - 1), bindir) != 0)
-		return NULL;
-	exe[len - (sizeof(bindir) - 1)] = '\0'; /* the prefix */
-	n = snprintf(buf, size, "%s/%s/default.rules", exe, VMLEAK_RULES_DIR_REL);
-	if (n < 0 || (size_t)n >= size || access(buf, R_OK) != 0)
-		return NULL;
-	return buf;
-}
-
-const char *rules_default_path(void)
+const char *rules_default_path(const char *override)
 {
 	static const char source_copy[] = VMLEAK_SOURCE_DIR "/report/rules/default.rules";
-	static char near_binary[PATH_MAX];
-	const char *env = getenv("VMLEAK_RULES");
 
-	if (env && *env)
-		return env;
-	if (installed_copy_near_binary(near_binary, sizeof(near_binary)))
-		return near_binary;
+	if (override && *override)
+		return override;
 	if (access(source_copy, R_OK) == 0)
 		return source_copy;
 	return VMLEAK_RULES_DIR "/default.rules";
@@ -117,7 +85,7 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (rules_add_file(r, path ? path : rules_default_path(), false, err, errlen)) {
+	if (rules_add_file(r, path ? path : rules_default_path(NULL), false, err, errlen)) {
 		rules_free(r);
 		return NULL;
 	}

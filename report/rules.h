@@ -2,7 +2,7 @@
  * allocator entry points (per-allocation or pool), the thread-stack and mapping
  * APIs, all read from a rules file (report/rules/default.rules documents the
  * format), plus the user's --suppressions files. Classifies a symbolized stack
- * into a site category as ../shared/interface.md "Who is to blame" says. */
+ * into a site category as docs/interface.md "Who is to blame" says. */
 #ifndef VMLEAK_REPORT_RULES_H
 #define VMLEAK_REPORT_RULES_H
 
@@ -14,13 +14,12 @@
 
 struct rules;
 
-/* The default rules file to use: $VMLEAK_RULES, else the installed copy next to
- * the running binary (<prefix>/share/vmleak for <prefix>/bin/vmleak), else the
- * source tree's copy (a binary run from its build tree), else the configured
- * install path (VMLEAK_RULES_DIR). Never NULL. */
-const char *rules_default_path(void);
+/* The default rules file to use: override (the tracer passes $VMLEAK_RULES, or the
+ * copy installed next to its binary) when
+ * non-empty, else the source tree's copy, else the installed one. Never NULL. */
+const char *rules_default_path(const char *override);
 
-/* New rule set read from path (NULL: rules_default_path()). NULL with err set on
+/* New rule set read from path (NULL: rules_default_path(NULL)). NULL with err set on
  * failure ("FILE:LINE: problem" for a bad line). */
 struct rules *rules_load(const char *path, char *err, size_t errlen);
 /* An empty rule set (nothing is runtime), for tests and for --all-in-one setups. */

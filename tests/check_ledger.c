@@ -414,6 +414,45 @@ START_TEST(test_copy_is_independent)
 }
 END_TEST
 
+START_TEST(test_copy_marks_inherited)
+{
+	struct ledger *l = ledger_new(), *c;
+	struct region pre = {.start = PG(20), .end = PG(22), .origin = REGION_PREEXISTING};
+
+	add(l, PG(0), PG(2), 1);
+	ck_assert_int_eq(ledger_insert(l, &pre), 0);
+	c = ledger_copy(l);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(ledger_find(c, PG(0))->origin, REGION_INHERITED);
+	ck_assert_uint_eq(ledger_find(c, PG(0))->site, 1);
+	ck_assert_uint_eq(ledger_find(c, PG(20))->origin, REGION_PREEXISTING);
+	ck_assert_uint_eq(ledger_find(l, PG(0))->origin, REGION_TRACED);
+	ledger_free(l);
+	ledger_free(c);
+}
+END_TEST
+
+START_TEST(test_first_after_walks_a_range)
+{
+	struct ledger *l = ledger_new();
+
+	ck_assert_ptr_null(ledger_first_after(l, PG(0)));
+	for (unsigned i = 0; i < 300; i++)
+		add(l, PG(4 * i), PG(4 * i + 2), i);
+	ck_assert_uint_eq(ledger_first_after(l, PG(0))->start, PG(0));
+	ck_assert_uint_eq(ledger_first_after(l, PG(1))->start, PG(0)); /* contains it */
+	ck_assert_uint_eq(ledger_first_after(l, PG(2))->start, PG(4)); /* in a hole */
+	ck_assert_uint_eq(ledger_first_after(l, PG(1000))->start, PG(1000));
+	ck_assert_ptr_null(ledger_first_after(l, PG(4 * 299 + 2)));
+	unsigned n = 0;
+	for (const struct region *r = ledger_first_after(l, PG(10)); r && r->start < PG(410);
+	     r = ledger_first_after(l, r->end))
+		n++;
+	ck_assert_uint_eq(n, 100); /* PG(12)..PG(408) */
+	ledger_free(l);
+}
+END_TEST
+
 START_TEST(test_clear_repeated)
 {
 	struct ledger *l = ledger_new();
@@ -580,6 +619,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_insert_and_find);
+	tcase_add_test(tc, test_copy_marks_inherited);
+	tcase_add_test(tc, test_first_after_walks_a_range);
 	tcase_add_test(tc, test_insert_rounds_up_and_rejects);
 	tcase_add_test(tc, test_map_fixed_over_three_regions);
 	tcase_add_test(tc, test_take_split_span_holes);

@@ -134,8 +134,6 @@ static void add_anon(uint64_t start, uint64_t len, uint32_t site, uint32_t time_
 
 static void setup(void)
 {
-	/* text shows source paths below the working directory relative to it */
-	ck_assert_int_eq(chdir("/"), 0);
 	nregs = 0;
 	memset(regs, 0, sizeof(regs));
 	memset(&resolver, 0, sizeof(resolver));
@@ -907,7 +905,7 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	char *out;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(chdir(dir), 0);
+	opts.cwd = dir; /* the tracer passes its getcwd() */
 	snprintf(file, sizeof(file), "%s/src/leak.c", dir);
 	snprintf(other, sizeof(other), "%s-other/main.c", dir);
 	resolver.custom = frames;
@@ -925,7 +923,6 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	out = run(REPORT_JSON, NULL);
 	ck_assert_ptr_nonnull(strstr(out, file));
 	free(out);
-	ck_assert_int_eq(chdir("/"), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST

@@ -263,12 +263,11 @@ START_TEST(test_missing_file_and_include)
 }
 END_TEST
 
-START_TEST(test_default_path_env)
+START_TEST(test_default_path_override)
 {
-	setenv("VMLEAK_RULES", "/tmp/some.rules", 1);
-	ck_assert_str_eq(rules_default_path(), "/tmp/some.rules");
-	unsetenv("VMLEAK_RULES");
-	ck_assert_str_eq(rules_default_path(), VMLEAK_SOURCE_DIR "/report/rules/default.rules");
+	ck_assert_str_eq(rules_default_path("/tmp/some.rules"), "/tmp/some.rules");
+	ck_assert_str_eq(rules_default_path(""), VMLEAK_SOURCE_DIR "/report/rules/default.rules");
+	ck_assert_str_eq(rules_default_path(NULL), VMLEAK_SOURCE_DIR "/report/rules/default.rules");
 }
 END_TEST
 
@@ -287,7 +286,7 @@ int main(void)
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_binary_garbage);
 	tcase_add_test(tc, test_missing_file_and_include);
-	tcase_add_test(tc, test_default_path_env);
+	tcase_add_test(tc, test_default_path_override);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -17,10 +17,10 @@
 
 #include "tracer/affinity.h"
 
-#define HOT_STOPS 20		/* stops in a tick that make a thread worth following */
-#define STARVED_NS 50000000ULL	/* run delay per 100 ms tick that means we starve */
-#define BACKOFF_NS 1000000000ULL /* normal priority for this long after starving */
-#define FOLLOW_EVERY 64		/* stops between checks of the followed thread's CPU */
+#define HOT_STOPS    20		   /* stops in a tick that make a thread worth following */
+#define STARVED_NS   50000000ULL   /* run delay per 100 ms tick that means we starve */
+#define BACKOFF_NS   1000000000ULL /* normal priority for this long after starving */
+#define FOLLOW_EVERY 64		   /* stops between checks of the followed thread's CPU */
 
 struct affinity {
 	cpu_set_t allowed; /* the tracer's own mask at start */

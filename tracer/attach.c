@@ -232,11 +232,52 @@ static void interrupt_all(struct tracer *t)
 			}
 }
 
+/* Tasks held at the entry of a memory call: the ledger already shows a removal
+ * the kernel has not made, and a mapping it is about to make is missing. Let each
+ * run to its exit stop (a memory call does not block for long), so that the
+ * ledger is exact when it is verified and reported; one that has not stopped
+ * within a second is interrupted (the call will restart after the detach, so
+ * its removal is put back). */
+static void finish_calls_in_flight(struct tracer *t)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < t->hsize; i++)
+		for (struct task *tk = t->htab[i]; tk; tk = tk->hnext) {
+			if (tk->state != TASK_STOPPED || !tk->in_call || tk->stop_sig ||
+			    tk->group_stopped)
+				continue;
+			if (ptrace(PTRACE_SYSCALL, tk->tid, 0, 0) == 0) {
+				tk->state = TASK_RUNNING;
+				any = true;
+			}
+		}
+	if (!any)
+		return;
+	double deadline = now_seconds() + 1.0;
+	int status;
+	while (t->ntasks && any_running(t)) {
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid >= 0) {
+			tracer_handle_status(t, pid, status);
+			continue;
+		}
+		if (errno != EINTR)
+			break;
+		if (now_seconds() > deadline) {
+			interrupt_all(t);
+			collect_stops(t);
+			break;
+		}
+	}
+}
+
 void tracer_detach_all(struct tracer *t)
 {
 	t->stopping = true;
 	interrupt_all(t);
 	collect_stops(t);
+	finish_calls_in_flight(t);
 	/* snapshot while every task is stopped (the maps can be verified through any
 	 * live task of the address space) */
 	for (size_t i = 0; i < t->hsize; i++)

@@ -1,5 +1,5 @@
 /* tracer/cli.c - vmleak's command line: getopt_long parsing of every option of
- * ../shared/interface.md, strict validation of every value, one-line errors
+ * docs/interface.md, strict validation of every value, one-line errors
  * ("vmleak: ...") and the --help/--version texts. Nothing here touches a process:
  * checking that files can be opened is the main program's job. */
 #include "tracer/cli.h"

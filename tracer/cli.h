@@ -1,4 +1,4 @@
-/* tracer/cli.h - vmleak's command line: options of ../shared/interface.md,
+/* tracer/cli.h - vmleak's command line: options of docs/interface.md,
  * parsed and validated strictly, with one-line errors. */
 #ifndef VMLEAK_TRACER_CLI_H
 #define VMLEAK_TRACER_CLI_H

@@ -126,6 +126,8 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	} else if (parent->as) {
 		struct ledger *copy = ledger_copy(parent->as->ledger);
 		child->as = space_new(t, tid, copy);
+		if (child->as)
+			child->as->parent = parent->as;
 		if (child->as && !t->opt->follow_forks)
 			child->as->ignored = true;
 	}
@@ -156,6 +158,7 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 	task_leave_space(t, tk, false);
 	mem_abandon(t, tk);
 	tk->exit_stopped = false;
+	tk->sp = 0; /* its old stack went with the old mm; it is the leader now */
 	tk->tgid = tk->tid;
 	tid_remember(t, tk->tid, tk->tid);
 	tk->as = space_new(t, tk->tid, NULL);
@@ -180,19 +183,23 @@ static void note_thread_sp(struct task *tk)
 		tk->sp = si.stack_pointer;
 }
 
-static void remember_exited_thread(struct tracer *t, struct task *tk)
+/* Kept per address space: an exec leaves the old one, and with it the stacks of
+ * the threads that exited there. */
+static void remember_exited_thread(struct task *tk)
 {
-	if (!tk->sp || tk->tgid == tk->tid || !tk->as || tk->as->group_exiting)
+	struct addr_space *as = tk->as;
+
+	if (!tk->sp || tk->tgid == tk->tid || !as || as->group_exiting)
 		return;
-	if (t->nexited == t->capexited) {
-		size_t ncap = t->capexited ? t->capexited * 2 : 64;
-		uint64_t *v = realloc(t->exited_sps, ncap * sizeof(*v));
+	if (as->nexited == as->capexited) {
+		size_t ncap = as->capexited ? as->capexited * 2 : 64;
+		uint64_t *v = realloc(as->exited_sps, ncap * sizeof(*v));
 		if (!v)
 			return;
-		t->exited_sps = v;
-		t->capexited = ncap;
+		as->exited_sps = v;
+		as->capexited = ncap;
 	}
-	t->exited_sps[t->nexited++] = tk->sp;
+	as->exited_sps[as->nexited++] = tk->sp;
 }
 
 static void handle_exit_event(struct tracer *t, struct task *tk)
@@ -205,7 +212,7 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	tk->exit_stopped = true;
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
 		as->group_exiting = true; /* a fatal signal takes the whole process */
-	remember_exited_thread(t, tk);
+	remember_exited_thread(tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
 		space_snapshot(t, as, true);

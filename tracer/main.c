@@ -1,6 +1,6 @@
 /* tracer/main.c - vmleak's entry point: parse the command line, open the
  * outputs, launch or attach, run the trace loop, write the report, and pick the
- * exit status that ../shared/interface.md specifies. */
+ * exit status that docs/interface.md specifies. */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -125,8 +125,8 @@ int main(int argc, char **argv)
 	t.out = stderr;
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
-	if (opt.output && !(t.out = open_output(opt.output, "the report to", &out_created, err,
-						sizeof(err))))
+	if (opt.output &&
+	    !(t.out = open_output(opt.output, "the report to", &out_created, err, sizeof(err))))
 		goto fail;
 	if (opt.log &&
 	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))

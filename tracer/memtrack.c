@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
@@ -220,15 +219,15 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 		unwinder_mapping_changed(tk->as->uw, r.start, r.end, false);
 }
 
-static uint64_t shm_size(struct task *tk, int64_t shmid, uint64_t addr)
+/* The segment's size as the process sees it: its own maps after the call. An
+ * shmid names a segment of the caller's IPC namespace, so asking shmctl here
+ * could describe another segment (a process in a container). */
+static uint64_t shm_size(struct task *tk, uint64_t addr)
 {
-	struct shmid_ds ds;
 	struct maps_entry *e = NULL;
 	uint64_t size = 0;
-
-	if (shmctl((int)shmid, IPC_STAT, &ds) == 0)
-		return LEDGER_PAGE_ALIGN((uint64_t)ds.shm_segsz);
 	long n = procfs_maps(tk->tid, &e);
+
 	for (long i = 0; i < n; i++)
 		if (e[i].start == addr)
 			size = e[i].end - e[i].start;
@@ -276,7 +275,7 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 	case MEM_SHMAT:
 		r = proto_region(t, tk);
 		r.start = res->value;
-		r.end = res->value + shm_size(tk, c->shmid, res->value);
+		r.end = res->value + shm_size(tk, res->value);
 		r.site = capture_site(t, tk);
 		if (r.end > r.start)
 			ledger_insert(tk->as->ledger, &r);

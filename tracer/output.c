@@ -1,6 +1,7 @@
 /* tracer/output.c - turns the tracer's state into a report (final or interim),
  * wires in symbolization and the blame rules, and draws the live status line. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,16 @@
 
 struct live_ctx {
 	struct tracer *t;
+	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
 	size_t n, cap;
+	struct region_vec copies; /* inherited copies that count, attributed to their pid */
+	struct region_vec scratch[2];
+	size_t dead_thread_stacks;
 };
 
-static int add_region(const struct region *r, void *arg)
+static int push_ptr(struct live_ctx *c, const struct region *r)
 {
-	struct live_ctx *c = arg;
-
-	if (r->origin == REGION_PREEXISTING)
-		return 0;
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 256;
 		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
@@ -36,18 +37,144 @@ static int add_region(const struct region *r, void *arg)
 	return 0;
 }
 
+/* The same creation seen in two address spaces: a fork copy and its original. */
+static bool same_creation(const struct region *a, const struct region *b)
+{
+	return a->site == b->site && a->time_ms == b->time_ms && a->tid == b->tid &&
+	       a->op == b->op && a->kind == b->kind;
+}
+
+static int push_piece(struct region_vec *out, const struct region *proto, uint64_t start,
+		      uint64_t end)
+{
+	struct region p = *proto;
+
+	p.start = start;
+	p.end = end;
+	return region_vec_push(out, &p);
+}
+
+/* Cut out of each piece in *in the pages where l holds the same creation as r;
+ * what remains goes to *out. */
+static int subtract_held(const struct ledger *l, const struct region *r,
+			 const struct region_vec *in, struct region_vec *out)
+{
+	region_vec_reset(out);
+	for (size_t i = 0; i < in->n; i++) {
+		const struct region *p = &in->v[i];
+		uint64_t cur = p->start;
+
+		for (const struct region *q = ledger_first_after(l, cur); q && q->start < p->end;
+		     q = ledger_first_after(l, q->end)) {
+			if (!same_creation(q, r))
+				continue;
+			if (q->start > cur && push_piece(out, p, cur, q->start))
+				return -ENOMEM;
+			if (q->end > cur)
+				cur = q->end;
+		}
+		if (cur < p->end && push_piece(out, p, cur, p->end))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A fork copy counts only for the pages no ancestor still holds (a leak is counted
+ * once, where it was made); those pieces are the child's, under its pid. */
+static int add_inherited(struct live_ctx *c, const struct region *r)
+{
+	struct region_vec *cur = &c->scratch[0], *next = &c->scratch[1];
+	struct region piece = *r;
+
+	region_vec_reset(cur);
+	piece.tid = c->as->pid;
+	if (region_vec_push(cur, &piece))
+		return -ENOMEM;
+	for (const struct addr_space *a = c->as->parent; a && cur->n; a = a->parent) {
+		if (subtract_held(a->ledger, r, cur, next))
+			return -ENOMEM;
+		struct region_vec *tmp = cur;
+		cur = next;
+		next = tmp;
+	}
+	for (size_t i = 0; i < cur->n; i++)
+		if (region_vec_push(&c->copies, &cur->v[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+static int add_region(const struct region *r, void *arg)
+{
+	struct live_ctx *c = arg;
+
+	if (r->origin == REGION_PREEXISTING)
+		return 0;
+	if (r->origin == REGION_INHERITED)
+		return add_inherited(c, r);
+	return push_ptr(c, r);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Of as's regions v[0..n), those that hold the stack pointer one of its threads
+ * had when it started, for threads that exited before their process: the stacks
+ * glibc keeps for exited threads. */
+static size_t count_exited_thread_stacks(struct addr_space *as, const struct region *const *v,
+					 size_t n)
+{
+	size_t count = 0;
+
+	if (!as->nexited)
+		return 0;
+	qsort(as->exited_sps, as->nexited, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		const struct region *r = v[i];
+		size_t lo = 0, hi = as->nexited;
+		while (lo < hi) { /* first sp >= start */
+			size_t mid = lo + (hi - lo) / 2;
+			if (as->exited_sps[mid] < r->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < as->nexited && as->exited_sps[lo] < r->end)
+			count++;
+	}
+	return count;
+}
+
 /* Pointers to the regions of every address space that counts: the finished
- * ones (frozen at their last exit) and the ones still alive. */
+ * ones (frozen at their last exit) and the ones still alive. Fork copies are
+ * gathered last, once the copies array has stopped moving. */
 static int gather_regions(struct tracer *t, struct live_ctx *c)
 {
 	c->t = t;
 	for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 		if (as->ignored || (as->users <= 0 && !as->snapshotted))
 			continue;
+		size_t first = c->n;
+		c->as = as;
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
+		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
+	for (size_t i = 0; i < c->copies.n; i++)
+		if (push_ptr(c, &c->copies.v[i]))
+			return -ENOMEM;
 	return 0;
+}
+
+static void live_ctx_free(struct live_ctx *c)
+{
+	free(c->v);
+	region_vec_free(&c->copies);
+	region_vec_free(&c->scratch[0]);
+	region_vec_free(&c->scratch[1]);
 }
 
 static int32_t region_pid(void *ctx, const struct region *r)
@@ -55,11 +182,47 @@ static int32_t region_pid(void *ctx, const struct region *r)
 	return tid_lookup(ctx, r->tid);
 }
 
-/* The blame rules and --suppressions files; NULL with err set on a bad file. */
+/* <prefix>/share/vmleak/default.rules for a binary at <prefix>/bin/vmleak, wherever
+ * the tree was installed or unpacked (the Debian package, dpkg -x, DESTDIR, a
+ * relocated prefix). Fills buf and returns it when that file is readable, else NULL. */
+static const char *installed_rules_near_binary(char *buf, size_t size)
+{
+	static const char bindir[] = "/" VMLEAK_BINDIR_REL;
+	const size_t bindir_len = sizeof(bindir) - 1;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	size_t len;
+
+	if (VMLEAK_BINDIR_REL[0] == '/' || n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0'; /* the binary's directory */
+	len = strlen(exe);
+	if (len < bindir_len || strcmp(exe + len - bindir_len, bindir) != 0)
+		return NULL;
+	exe[len - bindir_len] = '\0'; /* the prefix */
+	n = snprintf(buf, size, "%s/%s/default.rules", exe, VMLEAK_RULES_DIR_REL);
+	if (n < 0 || (size_t)n >= size || access(buf, R_OK) != 0)
+		return NULL;
+	return buf;
+}
+
+/* The blame rules and --suppressions files; NULL with err set on a bad file. The
+ * default rules: $VMLEAK_RULES, else the copy installed next to this binary, else
+ * the source tree's or the configured install path's (rules_default_path). */
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen)
 {
-	char why[512];
-	struct rules *r = rules_load(NULL, why, sizeof(why));
+	char why[512], near_binary[PATH_MAX];
+	const char *path = getenv("VMLEAK_RULES");
+	struct rules *r;
+
+	if (!path || !*path)
+		path = installed_rules_near_binary(near_binary, sizeof(near_binary));
+	r = rules_load(rules_default_path(path), why, sizeof(why));
 
 	if (!r) {
 		snprintf(err, errlen, "vmleak: rules: %s", why);
@@ -75,38 +238,6 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 	return r;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Regions that hold the stack pointer a thread had when it started, for threads
- * that exited before their process: the stacks glibc keeps for exited threads. */
-static size_t count_exited_thread_stacks(struct tracer *t, const struct live_ctx *c)
-{
-	size_t n = 0;
-
-	if (!t->nexited)
-		return 0;
-	qsort(t->exited_sps, t->nexited, sizeof(uint64_t), cmp_u64);
-	for (size_t i = 0; i < c->n; i++) {
-		const struct region *r = c->v[i];
-		size_t lo = 0, hi = t->nexited;
-		while (lo < hi) { /* first sp >= start */
-			size_t mid = lo + (hi - lo) / 2;
-			if (t->exited_sps[mid] < r->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < t->nexited && t->exited_sps[lo] < r->end)
-			n++;
-	}
-	return n;
-}
-
 long tracer_write_report(struct tracer *t, bool final)
 {
 	struct live_ctx c = {0};
@@ -118,11 +249,14 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
+	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	long ret;
 
+	o.cwd = cwd;
 	status_clear(t);
 	if (gather_regions(t, &c)) {
-		free(c.v);
+		live_ctx_free(&c);
+		free(cwd);
 		return -ENOMEM;
 	}
 	memset(&d, 0, sizeof(d));
@@ -160,10 +294,11 @@ long tracer_write_report(struct tracer *t, bool final)
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;
 	}
-	d.dead_thread_stacks = count_exited_thread_stacks(t, &c);
+	d.dead_thread_stacks = c.dead_thread_stacks;
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
-	free(c.v);
+	live_ctx_free(&c);
+	free(cwd);
 	return ret;
 }
 

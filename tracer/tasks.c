@@ -116,6 +116,7 @@ static void space_free(struct addr_space *as)
 	if (as->uw)
 		unwinder_free(as->uw);
 	ledger_free(as->ledger);
+	free(as->exited_sps);
 	free(as);
 }
 
@@ -145,7 +146,6 @@ void tracer_destroy(struct tracer *t)
 		free((char *)t->procs[i].exe);
 	free(t->procs);
 	free(t->mismatches);
-	free(t->exited_sps);
 	symbolizer_free(t->sym);
 	affinity_free(t->aff);
 	strtab_free(t->paths);
@@ -238,10 +238,15 @@ void space_use(struct addr_space *as)
 	as->live_users++;
 }
 
+/* Forget as. Its fork children now descend from its own parent: the originals
+ * it held are gone with it, so their copies count where no older ancestor has them. */
 static void space_unlink(struct tracer *t, struct addr_space *as)
 {
 	struct addr_space **pp = &t->spaces;
 
+	for (struct addr_space *o = t->spaces; o; o = o->next_all)
+		if (o->parent == as)
+			o->parent = as->parent;
 	while (*pp && *pp != as)
 		pp = &(*pp)->next_all;
 	if (*pp)

@@ -23,13 +23,17 @@ struct affinity;
 /* One address space (mm): threads and CLONE_VM children share it. */
 struct addr_space {
 	struct ledger *ledger;
-	struct unwinder *uw; /* created on the first backtrace */
-	int users;	     /* tasks that use it and have not died */
-	int live_users;	     /* users that have not reached their exit stop */
-	pid_t pid;	     /* a process using it, for /proc reads */
-	bool ignored;	     /* --no-follow-forks child in seccomp mode: traced, not recorded */
-	bool snapshotted;    /* finished: its ledger is frozen and kept for the report */
-	bool group_exiting;  /* exit_group or a fatal signal: its threads die with it */
+	struct unwinder *uw;	   /* created on the first backtrace */
+	int users;		   /* tasks that use it and have not died */
+	int live_users;		   /* users that have not reached their exit stop */
+	pid_t pid;		   /* a process using it, for /proc reads */
+	struct addr_space *parent; /* forked from (copies of its regions are not counted again) */
+	/* stack pointers of its threads that exited before the process did */
+	uint64_t *exited_sps;
+	size_t nexited, capexited;
+	bool ignored;	    /* --no-follow-forks child in seccomp mode: traced, not recorded */
+	bool snapshotted;   /* finished: its ledger is frozen and kept for the report */
+	bool group_exiting; /* exit_group or a fatal signal: its threads die with it */
 	struct addr_space *next_all;
 };
 
@@ -86,9 +90,6 @@ struct tracer {
 	struct verify_mismatch *mismatches;
 	size_t nmismatches, capmismatches;
 	size_t verify_checked;
-	/* stack pointers of threads that exited before their process did */
-	uint64_t *exited_sps;
-	size_t nexited, capexited;
 
 	double start;	     /* CLOCK_MONOTONIC seconds */
 	FILE *out;	     /* report */

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""tests/integration/test_correctness.py - the report's arithmetic on shapes real
+programs have: fork copies counted once, one site across processes, mremap'd
+regions, filtered headlines, shared memory, exited processes in attach mode."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+from vmleak_common import (VMLEAK, prog, run_json, run_vmleak, unsuppressed)
+
+MIB = 1 << 20
+
+
+def fork_copies(mode, options=()):
+    report, proc = run_json([prog("fork_copies"), mode], options)
+    m = re.search(r"parent (\d+) child (\d+)", proc.stdout)
+    if not m:
+        raise AssertionError(f"fork_copies {mode} printed {proc.stdout!r}")
+    return report, int(m.group(1)), int(m.group(2))
+
+
+def region_pids(site):
+    return sorted(r["pid"] for r in site["regions"])
+
+
+class ForkCopies(unittest.TestCase):
+    """A region inherited through fork is one leak, counted in the address space
+    that made it; the child's copy counts only where no ancestor holds it."""
+
+    def one_site(self, report, length):
+        sites = unsuppressed(report)
+        self.assertEqual(len(sites), 1, sites)
+        self.assertEqual(sites[0]["bytes"], length, sites[0]["regions"])
+        self.assertEqual(sites[0]["count"], 1)
+        self.assertEqual(report["totals"]["bytes"], length)
+        self.assertEqual(report["totals"]["regions"], 1)
+        return sites[0]
+
+    def test_child_exits_first_counted_once_under_parent(self):
+        report, parent, child = fork_copies("exit")
+        site = self.one_site(report, MIB)
+        self.assertEqual(region_pids(site), [parent])
+        procs = {p["pid"]: p for p in report["processes"]}
+        self.assertEqual(procs[parent]["bytes"], MIB)
+        self.assertEqual(procs[child]["bytes"], 0)
+
+    def test_parent_unmaps_its_copy_child_keeps_it(self):
+        report, parent, child = fork_copies("parent-unmaps")
+        site = self.one_site(report, MIB)
+        self.assertEqual(region_pids(site), [child])
+
+    def test_parent_exits_first(self):
+        report, parent, child = fork_copies("parent-first")
+        site = self.one_site(report, MIB)
+        self.assertEqual(region_pids(site), [parent])
+
+    def test_vfork_child_maps_into_the_shared_space_once(self):
+        report, parent, child = fork_copies("vfork")
+        site = self.one_site(report, 64 * 1024)
+        self.assertEqual(region_pids(site), [child])
+
+    def test_suppressed_totals_not_doubled(self):
+        plain, _ = run_json([prog("fork_copies"), "vfork"], ["--all"])
+        forked, _, _ = fork_copies("exit", ["--all"])
+        loader = lambda r: sum(s["bytes"] for s in r["sites"] if s["category"] == "loader")
+        self.assertGreater(loader(plain), 0)
+        self.assertEqual(loader(forked), loader(plain))
+
+
+class SharedMemory(unittest.TestCase):
+    def test_size_from_the_process_own_ipc_namespace(self):
+        report, proc = run_json([prog("shm_ns")])
+        if proc.returncode == 77:
+            self.skipTest("no IPC namespaces or shm_next_id here")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"shm (0x[0-9a-f]+)", proc.stdout)
+        self.assertIsNotNone(m, proc.stdout)
+        sites = [s for s in report["sites"] if s["syscall"] == "shmat"]
+        self.assertEqual(len(sites), 1, report["sites"])
+        self.assertEqual(sites[0]["bytes"], 5 * 4096)
+        self.assertEqual(sites[0]["regions"][0]["start"], m.group(1))
+
+
+class VerifyAtDetach(unittest.TestCase):
+    """Calls in flight when vmleak detaches (a munmap applied at its entry, not yet
+    made by the kernel) must not show as mismatches: a mismatch means a bug."""
+
+    def test_churning_threads_verify_clean_every_time(self):
+        churn = subprocess.Popen([prog("churn"), "4"], stdout=subprocess.PIPE,
+                                 text=True, start_new_session=True)
+        try:
+            self.assertEqual(churn.stdout.readline().strip(), "ready")
+            for _ in range(10):
+                with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                    proc = run_vmleak(["-q", "-j", "--verify", "-o", out.name,
+                                       "-p", str(churn.pid), "-d", "0.15"])
+                    self.assertEqual(proc.returncode, 0, proc.stderr)
+                    with open(out.name) as f:
+                        report = json.load(f)
+                self.assertGreater(report["verify"]["checked"], 0)
+                self.assertEqual(report["verify"]["mismatches"], [])
+                # at most one 64 KiB region per thread can be live at detach
+                self.assertLessEqual(report["totals"]["regions"], 4)
+            self.assertIsNone(churn.poll())  # unharmed
+        finally:
+            os.killpg(churn.pid, 9)
+            churn.wait()
+
+
+class ThreadStacksAfterExec(unittest.TestCase):
+    def test_exited_threads_of_the_old_image_do_not_count(self):
+        proc = run_vmleak(["-q", "--", prog("exec_thread_stacks")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        m = re.search(r"thread stacks: (\d+) \(.*\), (\d+) of exited threads", proc.stderr)
+        self.assertIsNotNone(m, proc.stderr)
+        self.assertEqual(int(m.group(1)), 1, proc.stderr)
+        self.assertEqual(int(m.group(2)), 0, proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,234 @@
+/* tracer/modmap.c - the unwinder's module map (tracer/unwind_priv.h): the file
+ * mappings of /proc/PID/maps as modules (one per path, with load bias and span)
+ * and sorted ranges, re-read only when a module may have changed. Both backends
+ * use it; frames are described (module + offset) from it. */
+#include <elf.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "tracer/unwind_priv.h"
+
+int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
+
+	u->stats.mem_reads++;
+	return process_vm_readv(u->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* Load bias from the ELF header mapped at the file's first mapping. */
+static void probe_elf(struct unwinder *u, struct module *m, uint64_t base_offset)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+
+	m->bias = m->base - base_offset;
+	m->unwindable = false;
+	if (base_offset != 0 || read_remote(u, m->base, &eh, sizeof(eh)))
+		return;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(ph))
+		return;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		if (read_remote(u, m->base + eh.e_phoff + (uint64_t)i * sizeof(ph), &ph,
+				sizeof(ph)))
+			return;
+		if (ph.p_type == PT_LOAD) {
+			m->bias = m->base - (ph.p_vaddr & PAGE_MASK_BITS);
+			break;
+		}
+	}
+	m->unwindable = true;
+}
+
+void drop_modules(struct unwinder *u)
+{
+	for (size_t i = 0; i < u->nmods; i++)
+		if (u->mods[i].upt && u->backend->module_gone)
+			u->backend->module_gone(u, &u->mods[i]);
+	free(u->mods);
+	free(u->ranges);
+	u->mods = NULL;
+	u->ranges = NULL;
+	u->nmods = u->nranges = 0;
+}
+
+static size_t find_or_add_module(struct unwinder *u, uint32_t path, size_t *cap)
+{
+	for (size_t i = u->nmods; i-- > 0;)
+		if (u->mods[i].path == path)
+			return i;
+	if (u->nmods == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct module *v = realloc(u->mods, ncap * sizeof(*v));
+
+		if (!v)
+			return SIZE_MAX;
+		u->mods = v;
+		*cap = ncap;
+	}
+	u->mods[u->nmods] = (struct module){.path = path, .lo = UINT64_MAX};
+	return u->nmods++;
+}
+
+static int add_range(struct unwinder *u, uint64_t start, uint64_t end, size_t mod, size_t *cap)
+{
+	if (u->nranges == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct map_range *v = realloc(u->ranges, ncap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		u->ranges = v;
+		*cap = ncap;
+	}
+	u->ranges[u->nranges++] = (struct map_range){start, end, mod};
+	return 0;
+}
+
+static bool same_file(const char *path, const struct stat *want)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == want->st_dev && st.st_ino == want->st_ino;
+}
+
+/* A path to the mapped file that the symbolizer (in our mount namespace) can open.
+ * /proc/PID/maps names files as the tracee sees them: a process in another mount
+ * namespace (a container) may name a file that the host does not have, or has
+ * another file at. Then /proc/PID/root/PATH reaches the tracee's own file. */
+static uint32_t intern_module_path(struct unwinder *u, const char *path, uint64_t start,
+				   uint64_t end)
+{
+	char buf[PATH_MAX + 32];
+	struct stat want;
+
+	snprintf(buf, sizeof(buf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)u->tid, start,
+		 end);
+	if (stat(buf, &want) == 0 && !same_file(path, &want)) {
+		snprintf(buf, sizeof(buf), "/proc/%d/root%s", (int)u->tid, path);
+		if (same_file(buf, &want))
+			return strtab_intern(u->modules_tab, buf);
+	}
+	return strtab_intern(u->modules_tab, path);
+}
+
+int refresh_modules(struct unwinder *u)
+{
+	struct module *old = u->mods;
+	size_t nold = u->nmods, mcap = 0, rcap = 0;
+	char fname[64], *line = NULL, last_path[PATH_MAX] = "";
+	uint32_t last_id = 0;
+	size_t linecap = 0;
+	FILE *f;
+
+	u->stats.maps_reads++;
+	snprintf(fname, sizeof(fname), "/proc/%d/maps", (int)u->tid);
+	f = fopen(fname, "re");
+	if (!f)
+		return -1;
+	u->mods = NULL;
+	u->nmods = 0;
+	free(u->ranges);
+	u->ranges = NULL;
+	u->nranges = 0;
+	while (getline(&line, &linecap, f) > 0) {
+		unsigned long long start, end, off;
+		int path_at = 0;
+		char perms[8];
+		size_t m;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &off,
+			   &path_at) < 4 ||
+		    path_at == 0 || (line[path_at] != '/' && strncmp(line + path_at, "[vdso]", 6)))
+			continue; /* files, and the vDSO (an i386 syscall's innermost frame) */
+		line[strcspn(line, "\n")] = '\0';
+		if (strcmp(line + path_at, last_path)) {
+			snprintf(last_path, sizeof(last_path), "%s", line + path_at);
+			last_id = intern_module_path(u, last_path, start, end);
+		}
+		m = find_or_add_module(u, last_id, &mcap);
+		if (m == SIZE_MAX || add_range(u, start, end, m, &rcap))
+			break;
+		if (start < u->mods[m].lo) {
+			u->mods[m].lo = start;
+			u->mods[m].base = start;
+			probe_elf(u, &u->mods[m], off);
+		}
+		if (end > u->mods[m].hi)
+			u->mods[m].hi = end;
+	}
+	free(line);
+	fclose(f);
+	/* keep the parsed images of modules that stayed where they were */
+	for (size_t i = 0; i < nold; i++) {
+		struct module *o = &old[i];
+		bool kept = false;
+
+		for (size_t j = 0; o->upt && j < u->nmods && !kept; j++) {
+			struct module *n = &u->mods[j];
+
+			if (n->path == o->path && n->base == o->base && n->bias == o->bias &&
+			    !n->upt) {
+				n->upt = o->upt;
+				kept = true;
+			}
+		}
+		if (o->upt && !kept && u->backend->module_gone)
+			u->backend->module_gone(u, o);
+	}
+	free(old);
+	u->stale = false;
+	if (u->backend->maps_changed)
+		u->backend->maps_changed(u);
+	return 0;
+}
+
+static const struct map_range *find_range(const struct unwinder *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->nranges;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->ranges[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && addr < u->ranges[lo - 1].end)
+		return &u->ranges[lo - 1];
+	return NULL;
+}
+
+struct module *module_at(struct unwinder *u, uint64_t addr)
+{
+	const struct map_range *r = find_range(u, addr);
+
+	if (!r && !u->retried) {
+		u->retried = true;
+		if (refresh_modules(u) == 0)
+			r = find_range(u, addr);
+	}
+	return r ? &u->mods[r->module] : NULL;
+}
+
+void unwinder_mapping_changed(struct unwinder *u, uint64_t start, uint64_t end, bool exec)
+{
+	if (!u)
+		return;
+	if (exec) {
+		/* a new module may explain an IP that was unknown so far */
+		u->stale = true;
+		u->retried = false;
+		return;
+	}
+	for (size_t i = 0; i < u->nmods && !u->stale; i++)
+		if (start < u->mods[i].hi && end > u->mods[i].lo)
+			u->stale = true;
+}
