@@ -2,11 +2,18 @@
  * One Dwfl per module file, reported at bias 0 so that the offsets recorded at
  * capture are its addresses; functions come from a sorted copy of the module's
  * symbol table (libdwfl's own lookup scans it linearly), lines from DWARF; every
- * (module, address) is looked up once. Never touches the network. */
+ * (module, address) is looked up once. Separate debug files are found by libdwfl's
+ * standard search (build-id, then debuglink) under the --debug-dir roots and the
+ * system's; when the caller's environment holds DEBUGINFOD_URLS, that search ends
+ * with elfutils' debuginfod client, whose downloads are reported to a progress
+ * callback. */
 #include <dlfcn.h>
+#include <elfutils/debuginfod.h>
 #include <elfutils/libdwfl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "report/symbolize.h"
 
@@ -18,10 +25,13 @@ struct sym {
 
 struct sym_module {
 	bool loaded;
-	Dwfl *dwfl; /* NULL when the file could not be read */
+	bool no_dwarf; /* no debug info was found for it */
+	Dwfl *dwfl;    /* NULL when the file could not be read */
 	Dwfl_Module *mod;
 	struct sym *syms; /* sorted by addr, one per address */
 	size_t nsyms;
+	const char *path;
+	double download_start; /* > 0 once a download reported progress */
 };
 
 struct memo {
@@ -47,13 +57,28 @@ struct symbolizer {
 	size_t nowned, owned_cap;
 	char *(*demangle)(const char *, char *, size_t *, int *);
 	bool demangle_tried;
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path; /* NULL: libdwfl's default */
+	symbolizer_progress_fn progress;
+	void *progress_ctx;
+	bool network_gave_up;	    /* a slow failed download: no more for this report */
+	struct sym_module *loading; /* the module get_module is loading */
 };
 
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
+/* libdwfl's default search path: the module's directory, its .debug
+ * subdirectory, and the system root (elfutils libdwfl/libdwfl.h) */
+#define DEFAULT_DEBUGINFO_PATH ":.debug:/usr/lib/debug"
+/* a download that failed after this long stops the next ones (a server that
+ * does not answer would otherwise cost its timeout once per module) */
+#define SLOW_FAILURE_SECONDS 5.0
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 struct symbolizer *symbolizer_new(const struct stack_table *stacks, const struct strtab *modules,
 				  const struct rules *rules)
@@ -62,24 +87,86 @@ struct symbolizer *symbolizer_new(const struct stack_table *stacks, const struct
 
 	if (!s)
 		return NULL;
-	/* debuginfod would query servers for missing debug info: never. */
-	unsetenv("DEBUGINFOD_URLS");
+	s->callbacks = (Dwfl_Callbacks){
+		.find_elf = dwfl_build_id_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.section_address = dwfl_offline_section_address,
+	};
 	s->stacks = stacks;
 	s->modules = modules;
 	s->rules = rules;
 	return s;
 }
 
+int symbolizer_set_debug_dirs(struct symbolizer *s, const char *const *dirs, size_t n)
+{
+	size_t len = sizeof(DEFAULT_DEBUGINFO_PATH);
+	char *path, *p;
+
+	for (size_t i = 0; i < n; i++) {
+		if (dirs[i][0] != '/' || strchr(dirs[i], ':'))
+			return -1; /* libdwfl reads relative and ':' elements differently */
+		len += strlen(dirs[i]) + 1;
+	}
+	path = malloc(len);
+	if (!path)
+		return -1;
+	p = path;
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s:", dirs[i]);
+	strcpy(p, DEFAULT_DEBUGINFO_PATH);
+	free(s->debuginfo_path);
+	s->debuginfo_path = path;
+	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	return 0;
+}
+
+void symbolizer_set_progress(struct symbolizer *s, symbolizer_progress_fn fn, void *ctx)
+{
+	s->progress = fn;
+	s->progress_ctx = ctx;
+}
+
+static void module_unload(struct sym_module *m)
+{
+	free(m->syms);
+	if (m->dwfl)
+		dwfl_end(m->dwfl);
+	*m = (struct sym_module){0};
+}
+
+size_t symbolizer_forget_missing(struct symbolizer *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nmods; i++) {
+		if (s->mods[i].loaded && s->mods[i].dwfl && s->mods[i].no_dwarf) {
+			module_unload(&s->mods[i]);
+			n++;
+		}
+	}
+	s->network_gave_up = false;
+	if (!n)
+		return 0;
+	/* every cached answer may point into a module just unloaded */
+	for (size_t i = 0; i < s->memo_cap; i++)
+		s->memo[i] = (struct memo){0};
+	s->nmemo = 0;
+	for (size_t i = 0; i < s->nsite_frames; i++) {
+		free(s->site_frames[i]);
+		s->site_frames[i] = NULL;
+	}
+	return n;
+}
+
 void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nmods; i++) {
-		free(s->mods[i].syms);
-		if (s->mods[i].dwfl)
-			dwfl_end(s->mods[i].dwfl);
-	}
+	for (size_t i = 0; i < s->nmods; i++)
+		module_unload(&s->mods[i]);
 	free(s->mods);
+	free(s->debuginfo_path);
 	free(s->memo);
 	for (size_t i = 0; i < s->nsite_frames; i++)
 		free(s->site_frames[i]);
@@ -234,9 +321,52 @@ static int load_symbols(struct symbolizer *s, struct sym_module *m)
 	return 0;
 }
 
+/* debuginfod's progress callback (it calls it about once a second while a
+ * download runs, connecting included). Non-zero cancels the download. */
+static int download_progress(debuginfod_client *c, long done, long total)
+{
+	struct symbolizer *s = debuginfod_get_user_data(c);
+	struct sym_module *m = s ? s->loading : NULL;
+
+	if (!m)
+		return 0;
+	if (s->network_gave_up)
+		return 1;
+	if (m->download_start == 0)
+		m->download_start = monotonic_seconds();
+	if (s->progress)
+		s->progress(s->progress_ctx, m->path, done, total,
+			    monotonic_seconds() - m->download_start);
+	return 0;
+}
+
+static void watch_downloads(struct symbolizer *s, struct sym_module *m)
+{
+	debuginfod_client *c = dwfl_get_debuginfod_client(m->dwfl);
+
+	if (!c)
+		return; /* libdebuginfod could not be loaded */
+	debuginfod_set_user_data(c, s);
+	debuginfod_set_progressfn(c, download_progress);
+}
+
+/* A download ended (found or not): clear the progress note; a slow failure
+ * stops the downloads of this report. */
+static void download_done(struct symbolizer *s, struct sym_module *m)
+{
+	if (m->download_start == 0)
+		return;
+	if (m->no_dwarf && monotonic_seconds() - m->download_start > SLOW_FAILURE_SECONDS)
+		s->network_gave_up = true;
+	m->download_start = 0;
+	if (s->progress)
+		s->progress(s->progress_ctx, NULL, -1, -1, 0);
+}
+
 static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 {
 	struct sym_module *m;
+	Dwarf_Addr bias;
 	const char *path;
 
 	if (grow_array((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods)))
@@ -248,18 +378,28 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 	path = strtab_get(s->modules, id);
 	if (!path)
 		return NULL;
-	m->dwfl = dwfl_begin(&offline_callbacks);
+	m->path = path;
+	m->dwfl = dwfl_begin(&s->callbacks);
 	if (!m->dwfl)
 		return NULL;
+	watch_downloads(s, m);
+	s->loading = m;
 	dwfl_report_begin(m->dwfl);
 	/* base 0 + p_vaddr: module addresses are ELF addresses, i.e. capture offsets */
 	m->mod = dwfl_report_elf(m->dwfl, path, path, -1, 0, true);
 	if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->mod || load_symbols(s, m)) {
+		s->loading = NULL;
+		download_done(s, m);
 		dwfl_end(m->dwfl);
 		m->dwfl = NULL;
 		m->mod = NULL;
 		return NULL;
 	}
+	/* look for the debug info now (the symbol table may have found it already),
+	 * so that a download happens here, between the progress notes */
+	m->no_dwarf = dwfl_module_getdwarf(m->mod, &bias) == NULL;
+	s->loading = NULL;
+	download_done(s, m);
 	return m;
 }
 

@@ -18,6 +18,15 @@
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
 
+static void free_strings(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* Open path for writing without truncating it: a run refused later (a bad
  * target, a bad suppressions file) must leave an existing file as it was and no
  * new empty one behind (*created says whether to unlink it then). The file is
@@ -59,6 +68,37 @@ static void truncate_output(FILE *f)
 	if (f && f != stderr && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
 	    ftruncate(fileno(f), 0) == 0)
 		rewind(f);
+}
+
+/* --debug-dir roots as absolute paths of existing directories (libdwfl reads a
+ * relative search path element relative to each module's directory). */
+static char **absolute_debug_dirs(const struct options *opt, char *err, size_t errlen)
+{
+	char **dirs = calloc(opt->ndebug_dirs + 1, sizeof(*dirs));
+	struct stat st;
+
+	if (!dirs) {
+		snprintf(err, errlen, "vmleak: out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < opt->ndebug_dirs; i++) {
+		const char *dir = opt->debug_dirs[i];
+
+		dirs[i] = realpath(dir, NULL);
+		if (!dirs[i] || stat(dirs[i], &st) || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "vmleak: --debug-dir '%s': %s", dir,
+				 dirs[i] ? "not a directory" : strerror(errno));
+			goto fail;
+		}
+		if (strchr(dirs[i], ':')) {
+			snprintf(err, errlen, "vmleak: --debug-dir '%s': a ':' in the path", dir);
+			goto fail;
+		}
+	}
+	return dirs;
+fail:
+	free_strings(dirs);
+	return NULL;
 }
 
 static int program_status(int status)
@@ -105,6 +145,8 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct tracer t;
 	bool out_created = false, log_created = false;
+	char **debug_dirs = NULL, *debuginfod_urls = NULL;
+	const char *urls = getenv("DEBUGINFOD_URLS");
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &opt, err, sizeof(err))) {
@@ -123,6 +165,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t.out = stderr;
+	/* debuginfod: asked for the final report only (output.c), never while
+	 * tracing (the libdw unwinder's lookups would reach it too) */
+	if (urls && *urls && !(debuginfod_urls = strdup(urls))) {
+		snprintf(err, sizeof(err), "vmleak: out of memory");
+		goto fail;
+	}
+	unsetenv("DEBUGINFOD_URLS");
+	t.debuginfod_urls = debuginfod_urls;
+	if (!(debug_dirs = absolute_debug_dirs(&opt, err, sizeof(err))))
+		goto fail;
+	t.debug_dirs = debug_dirs;
+	t.ndebug_dirs = opt.ndebug_dirs;
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
 	if (opt.output &&
@@ -131,7 +185,6 @@ int main(int argc, char **argv)
 	if (opt.log &&
 	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))
 		goto fail;
-	unsetenv("DEBUGINFOD_URLS");
 	if (run(&t, &opt, err, sizeof(err)))
 		goto fail;
 
@@ -165,6 +218,8 @@ out:
 	if (t.rules)
 		rules_free(t.rules);
 	tracer_destroy(&t);
+	free_strings(debug_dirs);
+	free(debuginfod_urls);
 	cli_free(&opt);
 	return rc;
 }

@@ -249,6 +249,7 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
+	bool network;
 	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	long ret;
 
@@ -288,14 +289,27 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.mismatches = t->mismatches;
 	d.nmismatches = t->nmismatches;
 	/* kept across interim reports: each PC is symbolized once per session */
-	if (t->opt->depth > 0 && !t->sym)
-		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+	if (t->opt->depth > 0 && !t->sym) {
+		t->sym = tracer_symbolizer(t->opt, t->debug_dirs, t->ndebug_dirs, t->stacks,
+					   t->paths, t->rules);
+		if (!t->sym)
+			fprintf(stderr, "vmleak: no memory for symbolization\n");
+	}
 	if (t->sym) {
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;
 	}
 	d.dead_thread_stacks = c.dead_thread_stacks;
+	/* debuginfod only for the final report: nothing waits for it then, while
+	 * an interim report holds up every traced thread at its next syscall */
+	network = final && t->sym && t->debuginfod_urls;
+	if (network) {
+		symbolizer_forget_missing(t->sym); /* what interim reports missed */
+		setenv("DEBUGINFOD_URLS", t->debuginfod_urls, 1);
+	}
 	ret = report_write(t->out, &d, &o);
+	if (network)
+		unsetenv("DEBUGINFOD_URLS");
 	fflush(t->out);
 	live_ctx_free(&c);
 	free(cwd);
@@ -309,6 +323,54 @@ static bool status_enabled(const struct tracer *t)
 
 static double last_status;
 static bool status_shown;
+
+/* How long a debuginfod download runs before the status line tells about it. */
+#define DOWNLOAD_NOTE_SECONDS 0.5
+
+/* symbolizer_progress_fn: a note on the status line while a slow download runs. */
+static void download_note(void *ctx, const char *module, long done, long total, double seconds)
+{
+	const struct options *opt = ctx;
+	const char *base = module ? strrchr(module, '/') : NULL;
+	char line[512], got[32], all[48] = "";
+	int n;
+
+	if (!module) {
+		status_clear(NULL);
+		return;
+	}
+	if (opt->quiet || !isatty(STDERR_FILENO) || seconds < DOWNLOAD_NOTE_SECONDS)
+		return;
+	report_format_size(got, sizeof(got), done > 0 ? (uint64_t)done : 0);
+	if (total > 0) {
+		char size[32];
+
+		report_format_size(size, sizeof(size), (uint64_t)total);
+		snprintf(all, sizeof(all), " of %s", size);
+	}
+	n = snprintf(line, sizeof(line),
+		     "\rvmleak: downloading debug info for %s from debuginfod: %s%s (%.0f s)\033[K",
+		     base ? base + 1 : module, got, all, seconds);
+	if (n > 0 &&
+	    write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) > 0)
+		status_shown = true;
+}
+
+struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *debug_dirs,
+				     size_t ndebug_dirs, const struct stack_table *stacks,
+				     const struct strtab *modules, const struct rules *rules)
+{
+	struct symbolizer *s = symbolizer_new(stacks, modules, rules);
+
+	if (!s)
+		return NULL;
+	if (symbolizer_set_debug_dirs(s, (const char *const *)debug_dirs, ndebug_dirs)) {
+		symbolizer_free(s);
+		return NULL;
+	}
+	symbolizer_set_progress(s, download_note, (void *)opt);
+	return s;
+}
 
 void status_update(struct tracer *t, bool force)
 {
