@@ -15,7 +15,7 @@ PACKAGES=(
 	# the Debian package and its checks (tests/integration/test_package.py)
 	dpkg-dev lintian bash-completion
 	# debuginfod client headers (symbolization) and a local server for its test
-	libdebuginfod-dev debuginfod
+	libdebuginfod-dev debuginfod iproute2
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")
