@@ -9,11 +9,14 @@
  * callback. */
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report/symbolize.h"
 
@@ -31,7 +34,10 @@ struct sym_module {
 	struct sym *syms; /* sorted by addr, one per address */
 	size_t nsyms;
 	const char *path;
-	double download_start; /* > 0 once a download reported progress */
+	double download_start;				 /* > 0 once a download reported progress */
+	unsigned char build_id[SYMBOLIZER_MAX_BUILD_ID]; /* recorded at capture */
+	size_t build_id_len;				 /* 0: unknown */
+	char *stand_in; /* the debug file read in place of a missing or other file */
 };
 
 struct memo {
@@ -87,6 +93,7 @@ struct symbolizer *symbolizer_new(const struct stack_table *stacks, const struct
 
 	if (!s)
 		return NULL;
+	elf_version(EV_CURRENT); /* libelf, for the build-id checks */
 	s->callbacks = (Dwfl_Callbacks){
 		.find_elf = dwfl_build_id_find_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
@@ -127,12 +134,55 @@ void symbolizer_set_progress(struct symbolizer *s, symbolizer_progress_fn fn, vo
 	s->progress_ctx = ctx;
 }
 
+static int grow_array(void **v, size_t *n, size_t need, size_t size)
+{
+	size_t cap = *n ? *n : 16;
+	void *p;
+
+	if (need <= *n)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	p = realloc(*v, cap * size);
+	if (!p)
+		return -1;
+	memset((char *)p + *n * size, 0, (cap - *n) * size);
+	*v = p;
+	*n = cap;
+	return 0;
+}
+
+int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigned char *id,
+			    size_t len)
+{
+	struct sym_module *m;
+
+	if (module == 0 || len == 0 || len > SYMBOLIZER_MAX_BUILD_ID)
+		return -1;
+	if (grow_array((void **)&s->mods, &s->nmods, (size_t)module + 1, sizeof(*s->mods)))
+		return -1;
+	m = &s->mods[module];
+	if (m->loaded)
+		return -1; /* too late */
+	memcpy(m->build_id, id, len);
+	m->build_id_len = len;
+	return 0;
+}
+
+/* Unload a module, keeping what the caller said about it (its build-id). */
 static void module_unload(struct sym_module *m)
 {
+	unsigned char id[SYMBOLIZER_MAX_BUILD_ID];
+	size_t len = m->build_id_len;
+
+	memcpy(id, m->build_id, sizeof(id));
 	free(m->syms);
+	free(m->stand_in);
 	if (m->dwfl)
 		dwfl_end(m->dwfl);
 	*m = (struct sym_module){0};
+	memcpy(m->build_id, id, sizeof(id));
+	m->build_id_len = len;
 }
 
 size_t symbolizer_forget_missing(struct symbolizer *s)
@@ -140,7 +190,7 @@ size_t symbolizer_forget_missing(struct symbolizer *s)
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nmods; i++) {
-		if (s->mods[i].loaded && s->mods[i].dwfl && s->mods[i].no_dwarf) {
+		if (s->mods[i].loaded && (!s->mods[i].dwfl || s->mods[i].no_dwarf)) {
 			module_unload(&s->mods[i]);
 			n++;
 		}
@@ -175,24 +225,6 @@ void symbolizer_free(struct symbolizer *s)
 		free(s->owned[i]);
 	free(s->owned);
 	free(s);
-}
-
-static int grow_array(void **v, size_t *n, size_t need, size_t size)
-{
-	size_t cap = *n ? *n : 16;
-	void *p;
-
-	if (need <= *n)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(*v, cap * size);
-	if (!p)
-		return -1;
-	memset((char *)p + *n * size, 0, (cap - *n) * size);
-	*v = p;
-	*n = cap;
-	return 0;
 }
 
 /* ---- names ---- */
@@ -363,11 +395,77 @@ static void download_done(struct symbolizer *s, struct sym_module *m)
 		s->progress(s->progress_ctx, NULL, -1, -1, 0);
 }
 
+/* Whether the ELF file at path has the given build-id. */
+static bool file_has_build_id(const char *path, const unsigned char *id, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const void *bits = NULL;
+	bool same = false;
+	Elf *elf;
+
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf) {
+		ssize_t n = dwelf_elf_gnu_build_id(elf, &bits);
+
+		same = n > 0 && (size_t)n == len && memcmp(bits, id, len) == 0;
+		elf_end(elf);
+	}
+	close(fd);
+	return same;
+}
+
+/* The debug file of a module whose own file is gone or another build: ROOT/
+ * .build-id/xx/yyyy.debug under the absolute roots of the search path, else a
+ * debuginfod download (when DEBUGINFOD_URLS is set). Allocated, or NULL. */
+static char *find_by_build_id(struct symbolizer *s, struct sym_module *m)
+{
+	const char *roots = s->debuginfo_path ? s->debuginfo_path : DEFAULT_DEBUGINFO_PATH;
+	char hex[2 * SYMBOLIZER_MAX_BUILD_ID + 1];
+	debuginfod_client *c;
+	char *found = NULL;
+	int fd;
+
+	for (size_t i = 0; i < m->build_id_len; i++)
+		sprintf(hex + 2 * i, "%02x", m->build_id[i]);
+	for (const char *p = roots; *p;) {
+		size_t n = strcspn(p, ":");
+
+		if (p[0] == '/' && n > 1 &&
+		    asprintf(&found, "%.*s/.build-id/%.2s/%s.debug", (int)n, p, hex, hex + 2) > 0) {
+			if (access(found, R_OK) == 0)
+				return found;
+			free(found);
+		}
+		found = NULL;
+		p += n + (p[n] == ':');
+	}
+	c = dwfl_get_debuginfod_client(m->dwfl);
+	if (!c)
+		return NULL;
+	fd = debuginfod_find_debuginfo(c, m->build_id, (int)m->build_id_len, &found);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	return found;
+}
+
+/* The file to read for module m: its own when it is there and, if a build-id
+ * was recorded, the same build; else a stand-in debug file; NULL if none. */
+static const char *module_file(struct symbolizer *s, struct sym_module *m)
+{
+	if (m->build_id_len == 0 || file_has_build_id(m->path, m->build_id, m->build_id_len))
+		return m->path;
+	m->stand_in = find_by_build_id(s, m);
+	return m->stand_in;
+}
+
 static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 {
 	struct sym_module *m;
 	Dwarf_Addr bias;
-	const char *path;
+	const char *path, *file;
 
 	if (grow_array((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods)))
 		return NULL;
@@ -384,9 +482,11 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 		return NULL;
 	watch_downloads(s, m);
 	s->loading = m;
+	file = module_file(s, m);
 	dwfl_report_begin(m->dwfl);
-	/* base 0 + p_vaddr: module addresses are ELF addresses, i.e. capture offsets */
-	m->mod = dwfl_report_elf(m->dwfl, path, path, -1, 0, true);
+	/* base 0 + p_vaddr: module addresses are ELF addresses, i.e. capture offsets
+	 * (a debug file keeps its program's program headers and addresses) */
+	m->mod = file ? dwfl_report_elf(m->dwfl, path, file, -1, 0, true) : NULL;
 	if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->mod || load_symbols(s, m)) {
 		s->loading = NULL;
 		download_done(s, m);

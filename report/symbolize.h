@@ -39,6 +39,15 @@ typedef void (*symbolizer_progress_fn)(void *ctx, const char *module, long done,
 				       double seconds);
 void symbolizer_set_progress(struct symbolizer *s, symbolizer_progress_fn fn, void *ctx);
 
+/* The build-id module had when it was captured (at most SYMBOLIZER_MAX_BUILD_ID
+ * bytes; call before its first lookup). Its file is then read only if it is the
+ * same build; when it is gone or another build, the debug file found by build-id
+ * (--debug-dir roots, /usr/lib/debug, debuginfod) stands in for it. Returns 0 or
+ * -1. */
+#define SYMBOLIZER_MAX_BUILD_ID 64
+int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigned char *id,
+			    size_t len);
+
 /* Forget the modules for which no debug info was found (and every cached answer),
  * so that the next lookups search again, e.g. once debuginfod may be asked.
  * Frames returned before are invalid afterwards. Returns how many were dropped. */
