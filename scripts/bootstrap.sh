@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	cmake gcc make libc6-dev pkg-config
-	libunwind-dev libdw-dev libelf-dev
+	libunwind-dev libdw-dev libelf-dev libdebuginfod-dev libjson-c-dev
 	check libsubunit-dev
 	python3 strace binutils procps util-linux
 	# a real 32-bit tracee for tests/integration/test_i386.py
@@ -14,8 +14,8 @@ PACKAGES=(
 	nginx-light redis-server redis-tools wrk
 	# the Debian package and its checks (tests/integration/test_package.py)
 	dpkg-dev lintian bash-completion
-	# debuginfod client headers (symbolization) and a local server for its test
-	libdebuginfod-dev debuginfod iproute2
+	# a local debuginfod server and a private network for its test
+	debuginfod iproute2
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")

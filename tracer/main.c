@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report/offline.h"
 #include "report/rules.h"
 #include "tracer/affinity.h"
 #include "tracer/cli.h"
@@ -139,6 +140,55 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 	return 0;
 }
 
+/* vmleak --symbolize FILE: no tracing; the report read back, resolved, written to
+ * -o FILE or standard output. The network (DEBUGINFOD_URLS) may be used at once. */
+static int symbolize_saved_report(const struct options *opt, char **debug_dirs)
+{
+	struct offline_options o = {
+		.debug_dirs = (const char *const *)debug_dirs,
+		.ndebug_dirs = opt->ndebug_dirs,
+		.progress = tracer_download_note,
+		.progress_ctx = (void *)opt,
+	};
+	bool stdin_input = strcmp(opt->symbolize, "-") == 0, created = false;
+	FILE *in = stdin_input ? stdin : fopen(opt->symbolize, "re");
+	FILE *out = stdout;
+	char err[1024];
+	struct stat st;
+	long n = -1;
+
+	if (!in) {
+		fprintf(stderr, "vmleak: --symbolize '%s': %s\n", opt->symbolize, strerror(errno));
+		return 1;
+	}
+	if (!stdin_input && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vmleak: --symbolize '%s': Is a directory\n", opt->symbolize);
+		fclose(in);
+		return 1;
+	}
+	if (opt->output &&
+	    !(out = open_output(opt->output, "the report to", &created, err, sizeof(err)))) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	truncate_output(out);
+	n = offline_symbolize(in, stdin_input ? "standard input" : opt->symbolize, out, &o, err,
+			      sizeof(err));
+	status_clear(NULL);
+	if (n < 0)
+		fprintf(stderr, "%s\n", err);
+	if (fflush(out) || ferror(out)) {
+		fprintf(stderr, "vmleak: writing the report: %s\n", strerror(errno ? errno : EIO));
+		n = -1;
+	}
+out:
+	if (out && out != stdout)
+		fclose(out);
+	if (!stdin_input)
+		fclose(in);
+	return n < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024] = "";
@@ -159,6 +209,17 @@ int main(int argc, char **argv)
 		return 1;
 	case CLI_OK:
 		break;
+	}
+	if (opt.symbolize) {
+		if (!(debug_dirs = absolute_debug_dirs(&opt, err, sizeof(err)))) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		} else {
+			rc = symbolize_saved_report(&opt, debug_dirs);
+		}
+		free_strings(debug_dirs);
+		cli_free(&opt);
+		return rc;
 	}
 	if (tracer_init(&t, &opt)) {
 		fprintf(stderr, "vmleak: out of memory\n");

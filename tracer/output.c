@@ -328,7 +328,7 @@ static bool status_shown;
 #define DOWNLOAD_NOTE_SECONDS 0.5
 
 /* symbolizer_progress_fn: a note on the status line while a slow download runs. */
-static void download_note(void *ctx, const char *module, long done, long total, double seconds)
+void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds)
 {
 	const struct options *opt = ctx;
 	const char *base = module ? strrchr(module, '/') : NULL;
@@ -368,7 +368,7 @@ struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *deb
 		symbolizer_free(s);
 		return NULL;
 	}
-	symbolizer_set_progress(s, download_note, (void *)opt);
+	symbolizer_set_progress(s, tracer_download_note, (void *)opt);
 	return s;
 }
 

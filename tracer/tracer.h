@@ -147,6 +147,9 @@ void tracer_on_exec(struct tracer *t, struct task *tk);
 /* output.c: report assembly, status line, periodic reports */
 long tracer_write_report(struct tracer *t, bool final);
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
+/* symbolizer_progress_fn, ctx = the options: a note on the status line (terminal,
+ * no -q) while a debuginfod download has run for more than half a second. */
+void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds);
 /* A symbolizer with the --debug-dir roots (absolute) and a status-line note for
  * slow debuginfod downloads; NULL when out of memory. */
 struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *debug_dirs,
