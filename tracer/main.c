@@ -140,8 +140,9 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 	return 0;
 }
 
-/* vmleak --symbolize FILE: no tracing; the report read back, resolved, written to
- * -o FILE or standard output. The network (DEBUGINFOD_URLS) may be used at once. */
+/* vmleak --symbolize FILE: no tracing; the report read back, resolved, and
+ * written to -o FILE or standard output once all of it is known to be good (a
+ * refused input leaves -o as it was). DEBUGINFOD_URLS may be used at once. */
 static int symbolize_saved_report(const struct options *opt, char **debug_dirs)
 {
 	struct offline_options o = {
@@ -152,8 +153,9 @@ static int symbolize_saved_report(const struct options *opt, char **debug_dirs)
 	};
 	bool stdin_input = strcmp(opt->symbolize, "-") == 0, created = false;
 	FILE *in = stdin_input ? stdin : fopen(opt->symbolize, "re");
-	FILE *out = stdout;
-	char err[1024];
+	FILE *out = stdout, *mem = NULL;
+	char err[1024], *text = NULL;
+	size_t len = 0;
 	struct stat st;
 	long n = -1;
 
@@ -171,19 +173,34 @@ static int symbolize_saved_report(const struct options *opt, char **debug_dirs)
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	truncate_output(out);
-	n = offline_symbolize(in, stdin_input ? "standard input" : opt->symbolize, out, &o, err,
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		fprintf(stderr, "vmleak: out of memory\n");
+		goto out;
+	}
+	n = offline_symbolize(in, stdin_input ? "standard input" : opt->symbolize, mem, &o, err,
 			      sizeof(err));
 	status_clear(NULL);
-	if (n < 0)
+	if (fclose(mem) && n >= 0) {
+		snprintf(err, sizeof(err), "vmleak: out of memory");
+		n = -1;
+	}
+	mem = NULL;
+	if (n < 0) {
 		fprintf(stderr, "%s\n", err);
-	if (fflush(out) || ferror(out)) {
+		goto out;
+	}
+	truncate_output(out);
+	if (fwrite(text, 1, len, out) != len || fflush(out) || ferror(out)) {
 		fprintf(stderr, "vmleak: writing the report: %s\n", strerror(errno ? errno : EIO));
 		n = -1;
 	}
 out:
+	free(text);
 	if (out && out != stdout)
 		fclose(out);
+	if (n < 0 && created)
+		unlink(opt->output);
 	if (!stdin_input)
 		fclose(in);
 	return n < 0 ? 1 : 0;
