@@ -150,7 +150,7 @@ class Symbolize(unittest.TestCase):
         d = tempfile.mkdtemp(dir=self.tmp.name)
         cases = {
             "{\"vmleak\": 1, \"sites\": []} junk": "not JSON at byte 28: unexpected character",
-            "{\"vmleak\": 1, \"sites\": [": "ends inside a JSON value",
+            "{\"vmleak\": 1, \"sites\": [": "ends inside a JSON value (cut short?)",
             "[1, 2]": "report 1: not a vmleak JSON report (schema 1)",
             "{\"vmleak\": 1, \"sites\": [{\"frames\": [{\"module\": \"/x\", "
             "\"module_offset\": \"oops\"}]}]}":
