@@ -44,6 +44,12 @@ struct frame_info {
 	const char *module;   /* module path; NULL when unknown */
 	const char *file;     /* source file; NULL when unknown */
 	int line;	      /* 0 when unknown */
+	/* for symbolizing later (vmleak --symbolize): pc relative to the module's
+	 * load bias, i.e. its ELF address, valid when has_module_offset; the
+	 * module's GNU build-id in hex, NULL when unknown */
+	uint64_t module_offset;
+	bool has_module_offset;
+	const char *build_id;
 };
 
 /* A site's frames (innermost first) and its category. The category function gets

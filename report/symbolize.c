@@ -34,9 +34,12 @@ struct sym_module {
 	struct sym *syms; /* sorted by addr, one per address */
 	size_t nsyms;
 	const char *path;
-	double download_start;				 /* > 0 once a download reported progress */
-	unsigned char build_id[SYMBOLIZER_MAX_BUILD_ID]; /* recorded at capture */
-	size_t build_id_len;				 /* 0: unknown */
+	double download_start; /* > 0 once a download reported progress */
+	/* recorded at capture (symbolizer_set_build_id), else read from the file */
+	unsigned char build_id[SYMBOLIZER_MAX_BUILD_ID];
+	size_t build_id_len; /* 0: unknown */
+	bool build_id_recorded;
+	char build_id_hex[2 * SYMBOLIZER_MAX_BUILD_ID + 1];
 	char *stand_in; /* the debug file read in place of a missing or other file */
 };
 
@@ -152,6 +155,13 @@ static int grow_array(void **v, size_t *n, size_t need, size_t size)
 	return 0;
 }
 
+static void set_hex(struct sym_module *m)
+{
+	for (size_t i = 0; i < m->build_id_len; i++)
+		sprintf(m->build_id_hex + 2 * i, "%02x", m->build_id[i]);
+	m->build_id_hex[2 * m->build_id_len] = '\0';
+}
+
 int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigned char *id,
 			    size_t len)
 {
@@ -166,6 +176,8 @@ int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigne
 		return -1; /* too late */
 	memcpy(m->build_id, id, len);
 	m->build_id_len = len;
+	m->build_id_recorded = true;
+	set_hex(m);
 	return 0;
 }
 
@@ -174,6 +186,7 @@ static void module_unload(struct sym_module *m)
 {
 	unsigned char id[SYMBOLIZER_MAX_BUILD_ID];
 	size_t len = m->build_id_len;
+	bool recorded = m->build_id_recorded;
 
 	memcpy(id, m->build_id, sizeof(id));
 	free(m->syms);
@@ -181,8 +194,12 @@ static void module_unload(struct sym_module *m)
 	if (m->dwfl)
 		dwfl_end(m->dwfl);
 	*m = (struct sym_module){0};
+	if (!recorded)
+		return;
 	memcpy(m->build_id, id, sizeof(id));
 	m->build_id_len = len;
+	m->build_id_recorded = true;
+	set_hex(m);
 }
 
 size_t symbolizer_forget_missing(struct symbolizer *s)
@@ -455,7 +472,7 @@ static char *find_by_build_id(struct symbolizer *s, struct sym_module *m)
  * was recorded, the same build; else a stand-in debug file; NULL if none. */
 static const char *module_file(struct symbolizer *s, struct sym_module *m)
 {
-	if (m->build_id_len == 0 || file_has_build_id(m->path, m->build_id, m->build_id_len))
+	if (!m->build_id_recorded || file_has_build_id(m->path, m->build_id, m->build_id_len))
 		return m->path;
 	m->stand_in = find_by_build_id(s, m);
 	return m->stand_in;
@@ -497,6 +514,17 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 	}
 	/* look for the debug info now (the symbol table may have found it already),
 	 * so that a download happens here, between the progress notes */
+	if (!m->build_id_recorded) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int n = dwfl_module_build_id(m->mod, &bits, &vaddr);
+
+		if (n > 0 && n <= SYMBOLIZER_MAX_BUILD_ID) {
+			memcpy(m->build_id, bits, (size_t)n);
+			m->build_id_len = (size_t)n;
+			set_hex(m);
+		}
+	}
 	m->no_dwarf = dwfl_module_getdwarf(m->mod, &bias) == NULL;
 	s->loading = NULL;
 	download_done(s, m);
@@ -595,8 +623,13 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 	out->offset = 0;
 	out->file = NULL;
 	out->line = 0;
+	out->build_id = NULL;
+	out->has_module_offset = false;
+	out->module_offset = 0;
 	if (module == 0 || !out->module)
 		return;
+	out->has_module_offset = true;
+	out->module_offset = offset;
 	if ((s->nmemo + 1) * 4 > s->memo_cap * 3 && memo_grow(s))
 		e = NULL;
 	else
@@ -614,6 +647,8 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 	out->offset = e->function ? offset - e->func_start : offset; /* else: in the module */
 	out->file = e->file;
 	out->line = e->line;
+	if (module < s->nmods && s->mods[module].build_id_len)
+		out->build_id = s->mods[module].build_id_hex;
 }
 
 /* ---- sites ---- */

@@ -224,9 +224,17 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 	fputs(", \"file\": ", f);
 	json_str(f, fr->file);
 	if (fr->line > 0)
-		fprintf(f, ", \"line\": %d}", fr->line);
+		fprintf(f, ", \"line\": %d", fr->line);
 	else
-		fputs(", \"line\": null}", f);
+		fputs(", \"line\": null", f);
+	fputs(", \"build_id\": ", f);
+	json_str(f, fr->build_id);
+	fputs(", \"module_offset\": ", f);
+	if (fr->has_module_offset)
+		json_hex(f, fr->module_offset);
+	else
+		fputs("null", f);
+	fputc('}', f);
 }
 
 static void json_region(FILE *f, const struct report_data *d, const struct region *r)
