@@ -99,12 +99,43 @@ void region_flags_string(char *buf, size_t size, const struct region *r)
 		snprintf(buf + used, used < size ? size - used : 0, "%s%#x", used ? "|" : "", rest);
 }
 
+static int cmp_int32(const void *pa, const void *pb)
+{
+	int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+size_t site_pids(const struct report_data *d, const struct site *s, int32_t **out)
+{
+	int32_t *pids = malloc(s->n * sizeof(*pids));
+	size_t n = 0;
+
+	*out = pids;
+	if (!pids)
+		return 0;
+	for (size_t i = 0; i < s->n; i++)
+		pids[i] = region_pid(d, s->regs[i]);
+	qsort(pids, s->n, sizeof(*pids), cmp_int32);
+	for (size_t i = 0; i < s->n; i++)
+		if (!n || pids[n - 1] != pids[i])
+			pids[n++] = pids[i];
+	return n;
+}
+
 /* ---- grouping ---- */
 
-static int cmp_site_key(const struct region *a, const struct region *b)
+static uint32_t site_key(const struct report_data *d, uint32_t site)
 {
-	if (a->site != b->site)
-		return a->site < b->site ? -1 : 1;
+	return d->site_key && site ? d->site_key(d->site_ctx, site) : site;
+}
+
+static int cmp_site_key(const struct report_data *d, const struct region *a, const struct region *b)
+{
+	uint32_t ka = site_key(d, a->site), kb = site_key(d, b->site);
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
 	if (a->op != b->op)
 		return a->op < b->op ? -1 : 1;
 	if (a->kind != b->kind)
@@ -123,7 +154,7 @@ static int cmp_region_ptr(const void *pa, const void *pb, void *arg)
 	const struct report_data *d = arg;
 	const struct region *a = *(const struct region *const *)pa;
 	const struct region *b = *(const struct region *const *)pb;
-	int c = cmp_site_key(a, b);
+	int c = cmp_site_key(d, a, b);
 
 	if (c)
 		return c;
@@ -234,7 +265,7 @@ static int build_sites(struct report_ctx *c)
 		struct site *s = &c->sites[c->nsites];
 		size_t j = i;
 
-		while (j < c->nregs && cmp_site_key(c->regs[i], c->regs[j]) == 0)
+		while (j < c->nregs && cmp_site_key(c->d, c->regs[i], c->regs[j]) == 0)
 			site_add_region(s, c->regs[j++]);
 		s->regs = &c->regs[i];
 		c->nsites++;

@@ -39,17 +39,13 @@ const char *site_category_name(enum site_category c); /* "program", "malloc-heap
  * until report_write returns. */
 struct frame_info {
 	uint64_t pc;
-	const char *function; /* demangled; NULL when unknown */
-	uint64_t offset;      /* pc - function start */
-	const char *module;   /* module path; NULL when unknown */
-	const char *file;     /* source file; NULL when unknown */
-	int line;	      /* 0 when unknown */
-	/* for symbolizing later (vmleak --symbolize): pc relative to the module's
-	 * load bias, i.e. its ELF address, valid when has_module_offset; the
-	 * module's GNU build-id in hex, NULL when unknown */
-	uint64_t module_offset;
-	bool has_module_offset;
-	const char *build_id;
+	const char *function;	/* demangled; NULL when unknown */
+	uint64_t offset;	/* pc - function start */
+	const char *module;	/* module path; NULL when unknown */
+	const char *file;	/* source file; NULL when unknown */
+	int line;		/* 0 when unknown */
+	const char *build_id;	/* the module's hex GNU build-id; NULL when unknown */
+	uint64_t module_offset; /* pc relative to the module's load bias (module known) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets
@@ -98,7 +94,11 @@ struct report_data {
 	const struct report_process *procs;
 	size_t nprocs;
 	const struct strtab *paths; /* region.path ids */
-	report_resolve_fn resolve;  /* NULL: frames [] and category "unknown" */
+	/* The key regions are grouped by: stacks naming the same code share one
+	 * (report/stacks.h stacks_canonical). NULL: the site id itself. */
+	uint32_t (*site_key)(void *ctx, uint32_t site);
+	void *site_ctx;
+	report_resolve_fn resolve; /* NULL: frames [] and category "unknown" */
 	void *resolve_ctx;
 	bool verify; /* --verify was given */
 	size_t verify_checked;

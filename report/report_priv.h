@@ -127,6 +127,9 @@ static inline int32_t region_pid(const struct report_data *d, const struct regio
 
 /* The region's flags as '|'-joined names; "" when it has none worth naming. */
 void region_flags_string(char *buf, size_t size, const struct region *r);
+/* The distinct pids of a site's regions, sorted, in a malloc'd array (*out);
+ * returns how many, or 0 with *out NULL when out of memory. */
+size_t site_pids(const struct report_data *d, const struct site *s, int32_t **out);
 /* The per-pid totals entry of pid, NULL when it holds no unsuppressed region. */
 const struct pid_total *find_pid_total(const struct report_ctx *c, int32_t pid);
 

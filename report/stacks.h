@@ -10,9 +10,10 @@
 #include <stdint.h>
 
 struct stack_frame {
-	uint64_t pc;	 /* absolute address in the tracee (return address for callers) */
-	uint64_t offset; /* pc relative to the module's load bias; valid when module != 0 */
-	uint32_t module; /* interned module path (decoder/strtab.h); 0 = unknown */
+	uint64_t pc;	   /* absolute address in the tracee (return address for callers) */
+	uint64_t offset;   /* pc relative to the module's load bias; valid when module != 0 */
+	uint32_t module;   /* interned module path (decoder/strtab.h); 0 = unknown */
+	uint32_t build_id; /* interned hex GNU build-id of the module; 0 = none known */
 };
 
 struct stack_table;
@@ -25,7 +26,14 @@ void stacks_free(struct stack_table *t);
  * stacks_set_module. Returns 0 for n == 0 or on allocation failure. */
 uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, bool *is_new);
 void stacks_set_module(struct stack_table *t, uint32_t id, unsigned frame, uint32_t module,
-		       uint64_t offset);
+		       uint64_t offset, uint32_t build_id);
+/* The site id stack id is reported under: one id shared by every stack whose
+ * frames name the same code, frame by frame (same module -- its build-id, else its path -- and
+ * module-relative offset; the PC where the module is unknown). The same call
+ * path in separate processes, or in separate runs of one binary, gets one id
+ * whatever the address layout. Call it only once the frames are described
+ * (stacks_set_module): the answer is kept. */
+uint32_t stacks_canonical(struct stack_table *t, uint32_t id);
 /* Frames of stack id (innermost first); returns the count, 0 for an unknown id. */
 unsigned stacks_get(const struct stack_table *t, uint32_t id, const struct stack_frame **frames);
 size_t stacks_count(const struct stack_table *t);

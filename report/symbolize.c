@@ -162,6 +162,24 @@ static void set_hex(struct sym_module *m)
 	m->build_id_hex[2 * m->build_id_len] = '\0';
 }
 
+static int parse_hex_build_id(const char *hex, struct sym_module *m)
+{
+	size_t n = strlen(hex);
+
+	if (n == 0 || n % 2 || n / 2 > SYMBOLIZER_MAX_BUILD_ID)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		m->build_id[i] = (unsigned char)v;
+	}
+	m->build_id_len = n / 2;
+	set_hex(m);
+	return 0;
+}
+
 int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigned char *id,
 			    size_t len)
 {
@@ -478,7 +496,11 @@ static const char *module_file(struct symbolizer *s, struct sym_module *m)
 	return m->stand_in;
 }
 
-static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
+/* The module in slot id (see lookup()), loaded on first use from the file at
+ * path_id, or from a stand-in when build_id (hex, recorded at capture; NULL:
+ * none) says the file is another build. */
+static struct sym_module *get_module(struct symbolizer *s, uint32_t id, uint32_t path_id,
+				     const char *build_id)
 {
 	struct sym_module *m;
 	Dwarf_Addr bias;
@@ -490,9 +512,11 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 	if (m->loaded)
 		return m->dwfl ? m : NULL;
 	m->loaded = true;
-	path = strtab_get(s->modules, id);
+	path = strtab_get(s->modules, path_id);
 	if (!path)
 		return NULL;
+	if (build_id && !m->build_id_recorded && parse_hex_build_id(build_id, m) == 0)
+		m->build_id_recorded = true;
 	m->path = path;
 	m->dwfl = dwfl_begin(&s->callbacks);
 	if (!m->dwfl)
@@ -586,9 +610,10 @@ static int memo_grow(struct symbolizer *s)
 	return 0;
 }
 
-static void resolve_address(struct symbolizer *s, uint32_t module, uint64_t addr, struct memo *e)
+static void resolve_address(struct symbolizer *s, uint32_t module, uint32_t path_id,
+			    const char *build_id, uint64_t addr, struct memo *e)
 {
-	struct sym_module *m = get_module(s, module);
+	struct sym_module *m = get_module(s, module, path_id, build_id);
 	const struct sym *sym;
 	Dwfl_Line *line;
 
@@ -612,30 +637,31 @@ static void resolve_address(struct symbolizer *s, uint32_t module, uint64_t addr
 	}
 }
 
-void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, bool caller,
-		       struct frame_info *out)
+/* One frame. module is the slot the module's Dwfl and answers live in: the
+ * strtab id of its build-id when the capture recorded one (two builds at one
+ * path are two modules), else of its path; path_id names its file. */
+static void lookup(struct symbolizer *s, uint32_t module, uint32_t path_id, const char *build_id,
+		   uint64_t offset, bool caller, struct frame_info *out)
 {
 	uint64_t addr = caller && offset ? offset - 1 : offset;
 	struct memo *e, fresh;
 
-	out->module = strtab_get(s->modules, module);
+	out->module = strtab_get(s->modules, path_id);
 	out->function = NULL;
 	out->offset = 0;
 	out->file = NULL;
 	out->line = 0;
 	out->build_id = NULL;
-	out->has_module_offset = false;
 	out->module_offset = 0;
-	if (module == 0 || !out->module)
+	if (module == 0 || path_id == 0 || !out->module)
 		return;
-	out->has_module_offset = true;
 	out->module_offset = offset;
 	if ((s->nmemo + 1) * 4 > s->memo_cap * 3 && memo_grow(s))
 		e = NULL;
 	else
 		e = memo_slot(s->memo, s->memo_cap, module, addr);
 	if (!e || !e->module) {
-		resolve_address(s, module, addr, &fresh);
+		resolve_address(s, module, path_id, build_id, addr, &fresh);
 		if (e) {
 			*e = fresh;
 			s->nmemo++;
@@ -649,6 +675,12 @@ void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, b
 	out->line = e->line;
 	if (module < s->nmods && s->mods[module].build_id_len)
 		out->build_id = s->mods[module].build_id_hex;
+}
+
+void symbolizer_lookup(struct symbolizer *s, uint32_t module, uint64_t offset, bool caller,
+		       struct frame_info *out)
+{
+	lookup(s, module, module, NULL, offset, caller, out);
 }
 
 /* ---- sites ---- */
@@ -670,8 +702,16 @@ static struct frame_info *site_frames(struct symbolizer *s, uint32_t stack, unsi
 	if (!fi)
 		return NULL;
 	for (unsigned i = 0; i < *n; i++) {
-		symbolizer_lookup(s, sf[i].module, sf[i].offset, i > 0, &fi[i]);
+		const char *build_id =
+			sf[i].build_id ? strtab_get(s->modules, sf[i].build_id) : NULL;
+
+		lookup(s, build_id ? sf[i].build_id : sf[i].module, sf[i].module, build_id,
+		       sf[i].offset, i > 0, &fi[i]);
 		fi[i].pc = sf[i].pc;
+		fi[i].module_offset = sf[i].module ? sf[i].offset : 0;
+		/* the build-id seen in memory at capture; else the file's, if read */
+		if (build_id)
+			fi[i].build_id = build_id;
 	}
 	s->site_frames[stack] = fi;
 	return fi;

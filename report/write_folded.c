@@ -1,5 +1,5 @@
 /* report/write_folded.c - the folded report (one "frame;frame;... bytes" line per
- * site, for flame-graph tools) of ../shared/interface.md. */
+ * site, for flame-graph tools) of docs/interface.md. */
 #include <inttypes.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* report/write_json.c - the JSON report (schema 1 of ../shared/interface.md):
+/* report/write_json.c - the JSON report (schema 1 of docs/interface.md):
  * head, processes, sites with their frames and regions, verify results. Strings
  * are escaped so that any bytes (hostile paths, argv) stay valid JSON. */
 #include <inttypes.h>
@@ -221,19 +221,19 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 		fputs("null", f);
 	fputs(", \"module\": ", f);
 	json_str(f, fr->module);
+	fputs(", \"build_id\": ", f);
+	json_str(f, fr->build_id);
+	fputs(", \"module_offset\": ", f);
+	if (fr->module)
+		json_hex(f, fr->module_offset);
+	else
+		fputs("null", f);
 	fputs(", \"file\": ", f);
 	json_str(f, fr->file);
 	if (fr->line > 0)
 		fprintf(f, ", \"line\": %d", fr->line);
 	else
 		fputs(", \"line\": null", f);
-	fputs(", \"build_id\": ", f);
-	json_str(f, fr->build_id);
-	fputs(", \"module_offset\": ", f);
-	if (fr->has_module_offset)
-		json_hex(f, fr->module_offset);
-	else
-		fputs("null", f);
 	fputc('}', f);
 }
 
@@ -274,6 +274,12 @@ static void json_site(struct report_ctx *c, const struct site *s)
 		fputs(i ? ", " : "", f);
 		json_frame(f, &s->frames[i]);
 	}
+	fputs("], \"pids\": [", f);
+	int32_t *pids;
+	size_t npids = site_pids(c->d, s, &pids);
+	for (size_t i = 0; i < npids; i++)
+		fprintf(f, "%s%" PRId32, i ? ", " : "", pids[i]);
+	free(pids);
 	fputs("], \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);

@@ -1,4 +1,4 @@
-/* report/write_text.c - the human-readable text report of ../shared/interface.md:
+/* report/write_text.c - the human-readable text report of docs/interface.md:
  * headline, one block per site (title, sizes and times, frames with source paths
  * relative to report_options.cwd), the summary and suppressed lines, verify
  * results. Hostile strings are printed with control bytes as \xNN. */
@@ -114,27 +114,14 @@ static void text_headline(struct report_ctx *c)
 	fputc('\n', f);
 }
 
-static int cmp_int32(const void *pa, const void *pb)
-{
-	int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
-
-	return (a > b) - (a < b);
-}
-
 /* "pid 5981" or "pids 1,2,3" (at most TEXT_MAX_PIDS, then ",..."). */
 static void text_site_pids(FILE *f, const struct report_data *d, const struct site *s)
 {
-	int32_t *pids = malloc(s->n * sizeof(*pids));
-	size_t n = 0;
+	int32_t *pids;
+	size_t n = site_pids(d, s, &pids);
 
 	if (!pids)
 		return;
-	for (size_t i = 0; i < s->n; i++)
-		pids[i] = region_pid(d, s->regs[i]);
-	qsort(pids, s->n, sizeof(*pids), cmp_int32);
-	for (size_t i = 0; i < s->n; i++)
-		if (!n || pids[n - 1] != pids[i])
-			pids[n++] = pids[i];
 	fprintf(f, "  %s ", n == 1 ? "pid" : "pids");
 	for (size_t i = 0; i < n && i < TEXT_MAX_PIDS; i++)
 		fprintf(f, "%s%" PRId32, i ? "," : "", pids[i]);

@@ -19,24 +19,17 @@
 
 /* ---- fixtures ---- */
 
-/* a frame without what --symbolize needs (module_offset, build_id) */
-#define FRAME(pc, fn, off, mod, file, line)                  \
-	{                                                    \
-		pc, fn, off, mod, file, line, 0, false, NULL \
-	}
-
 static const struct frame_info main_frames[] = {
-	FRAME(0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0),
-	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, 0x117e, true,
-	 "2f8d0c1c1d2e3f405162738495a6b7c8d9eafb0c"},
-	FRAME(0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL,
-	      0),
-	FRAME(0x401050, "_start", 0x25, "/root/prog", NULL, 0),
+	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0},
+	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0},
+	{0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0,
+	 NULL, 0},
+	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0},
 };
 
 static const struct frame_info unknown_frames[] = {
-	FRAME(0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0),
-	FRAME(0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40),
+	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0},
+	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0},
 };
 
 /* Stack id i is resolved to category cats[i] with main_frames (or none). */
@@ -590,17 +583,17 @@ START_TEST(test_json_schema_with_python)
 		"\"suppressed_regions\",\"suppressed_bytes\"]\n"
 		"s=o[\"sites\"][0]\n"
 		"assert list(s)==[\"bytes\",\"count\",\"syscall\",\"kind\",\"prot\",\"flags\","
-		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"regions\"]\n"
+		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"pids\","
+		"\"regions\"]\n"
+		"assert s[\"pids\"]==[5981]\n"
 		"assert s[\"bytes\"]==40960 and s[\"flags\"]==[\"MAP_PRIVATE\",\"MAP_ANONYMOUS\"]\n"
 		"assert s[\"first_s\"]==0.01 and s[\"last_s\"]==0.01\n"
 		"f=s[\"frames\"][1]\n"
-		"assert list(f)==[\"pc\",\"function\",\"offset\",\"module\",\"file\",\"line\","
-		"\"build_id\",\"module_offset\"]\n"
+		"assert list(f)==[\"pc\",\"function\",\"offset\",\"module\",\"build_id\","
+		"\"module_offset\",\"file\",\"line\"]\n"
 		"assert f==dict(pc=\"0x40117e\",function=\"main\",offset=\"0x2e\","
-		"module=\"/root/prog\",file=\"/root/prog.c\",line=27,"
-		"build_id=\"2f8d0c1c1d2e3f405162738495a6b7c8d9eafb0c\",module_offset=\"0x117e\"), f\n"
-		"assert s[\"frames\"][0][\"build_id\"] is None\n"
-		"assert s[\"frames\"][0][\"module_offset\"] is None\n"
+		"module=\"/root/prog\",build_id=None,module_offset=\"0x0\","
+		"file=\"/root/prog.c\",line=27), f\n"
 		"assert s[\"frames\"][0][\"file\"] is None and s[\"frames\"][0][\"line\"] is None\n"
 		"r=s[\"regions\"][0]\n"
 		"assert r==dict(pid=5981,tid=5981,start=\"0x7faab403a000\","
@@ -856,9 +849,9 @@ END_TEST
 START_TEST(test_text_names_the_api_called)
 {
 	static const struct frame_info frames[] = {
-		FRAME(0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0),
-		FRAME(0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0),
-		FRAME(0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27),
+		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0},
+		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0},
+		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0},
 	};
 	struct frame_info via_sbrk[3];
 	char *out;
@@ -911,8 +904,8 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	char dir[] = "/tmp/check_report.XXXXXX";
 	char file[256], other[256];
 	struct frame_info frames[2] = {
-		FRAME(0x401000, "leak_here", 0x10, "/root/prog", file, 12),
-		FRAME(0x402000, "caller", 0x20, "/root/prog", other, 34),
+		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0},
+		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0},
 	};
 	char *out;
 
@@ -984,10 +977,10 @@ END_TEST
 START_TEST(test_folded_unknown_and_hostile_frames)
 {
 	static const struct frame_info frames[] = {
-		FRAME(0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0),
-		FRAME(0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so",
-		      NULL, 0),
-		FRAME(0x402000, NULL, 0, NULL, NULL, 0),
+		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0},
+		{0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so", NULL, 0,
+		 NULL, 0},
+		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0},
 	};
 	char *out;
 

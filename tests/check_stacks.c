@@ -48,9 +48,9 @@ START_TEST(test_set_module)
 	const struct stack_frame *f;
 	uint32_t id = stacks_intern(t, a, 2, NULL);
 
-	stacks_set_module(t, id, 1, 7, 0x1000);
-	stacks_set_module(t, id, 5, 9, 0x1); /* out of range: ignored */
-	stacks_set_module(t, id + 1, 0, 9, 0x1);
+	stacks_set_module(t, id, 1, 7, 0x1000, 0);
+	stacks_set_module(t, id, 5, 9, 0x1, 0); /* out of range: ignored */
+	stacks_set_module(t, id + 1, 0, 9, 0x1, 0);
 	ck_assert_uint_eq(stacks_get(t, id, &f), 2);
 	ck_assert_uint_eq(f[0].module, 0);
 	ck_assert_uint_eq(f[1].module, 7);
@@ -61,6 +61,56 @@ START_TEST(test_set_module)
 END_TEST
 
 /* Many stacks: ids stay dense and every stack comes back intact after growth. */
+/* Two processes (or runs) with different load addresses, same code. */
+static uint32_t described(struct stack_table *t, uint64_t bias_lib, uint64_t bias_prog,
+			  uint64_t prog_off, uint32_t prog_build_id)
+{
+	uint64_t pcs[] = {bias_lib + 0x1019b3, bias_prog + prog_off, 0x1234};
+	uint32_t id = stacks_intern(t, pcs, 3, NULL);
+
+	stacks_set_module(t, id, 0, 1, 0x1019b3, 100); /* libc, with a build-id */
+	stacks_set_module(t, id, 1, 2, prog_off, prog_build_id);
+	return id; /* frame 2: no module, identified by its PC */
+}
+
+START_TEST(test_canonical_ignores_load_addresses)
+{
+	struct stack_table *t = stacks_new();
+	uint32_t a = described(t, 0x7f0000000000, 0x555500000000, 0x1150, 0);
+	uint32_t b = described(t, 0x7f1100000000, 0x563300000000, 0x1150, 0);
+	uint32_t other_line = described(t, 0x7f2200000000, 0x564400000000, 0x1160, 0);
+	uint32_t rebuilt = described(t, 0x7f3300000000, 0x565500000000, 0x1150, 200);
+
+	ck_assert_uint_ne(a, b);
+	ck_assert_uint_eq(stacks_canonical(t, b), stacks_canonical(t, a));
+	ck_assert_uint_ne(stacks_canonical(t, other_line), stacks_canonical(t, a));
+	/* a build-id names the module apart from its path */
+	ck_assert_uint_ne(stacks_canonical(t, rebuilt), stacks_canonical(t, a));
+	ck_assert_uint_eq(stacks_canonical(t, a), stacks_canonical(t, a)); /* kept */
+	ck_assert_uint_eq(stacks_canonical(t, 0), 0);
+	stacks_free(t);
+}
+END_TEST
+
+START_TEST(test_canonical_many)
+{
+	struct stack_table *t = stacks_new();
+	uint32_t first[500];
+
+	for (unsigned run = 0; run < 2; run++)
+		for (unsigned i = 0; i < 500; i++) {
+			uint32_t id = described(t, 0x7f0000000000 + run * 0x100000000ULL,
+						0x555500000000 + run * 0x1000000ULL, 0x1000 + i, 0);
+			if (!run)
+				first[i] = stacks_canonical(t, id);
+			else
+				ck_assert_uint_eq(stacks_canonical(t, id), first[i]);
+		}
+	ck_assert_uint_eq(stacks_count(t), 1000);
+	stacks_free(t);
+}
+END_TEST
+
 START_TEST(test_many)
 {
 	struct stack_table *t = stacks_new();
@@ -98,6 +148,8 @@ int main(void)
 	tcase_add_test(tc, test_intern_same_and_different);
 	tcase_add_test(tc, test_set_module);
 	tcase_add_test(tc, test_many);
+	tcase_add_test(tc, test_canonical_ignores_load_addresses);
+	tcase_add_test(tc, test_canonical_many);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

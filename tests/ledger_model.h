@@ -405,7 +405,7 @@ static void lm_meta(struct lm_harness *h, struct lm_source *src, struct region *
 	r->prot = lm_draw(src, 8);
 	r->op = lm_draw(src, 9);
 	r->kind = lm_draw(src, 4);
-	r->origin = lm_draw(src, 2);
+	r->origin = lm_draw(src, 3);
 }
 
 /* An address in the window, usually page aligned. */
@@ -621,6 +621,10 @@ static int lm_op_copy(struct lm_harness *h, unsigned si)
 	ledger_free(to->l);
 	to->l = copy;
 	to->m = from->m;
+	/* a fork's copy: what was traced is inherited */
+	for (unsigned p = 0; p < LM_MAX_PAGES; p++)
+		if (to->m.pg[p].meta.origin == REGION_TRACED)
+			to->m.pg[p].meta.origin = REGION_INHERITED;
 	return 0;
 }
 

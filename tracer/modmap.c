@@ -21,29 +21,66 @@ int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(u->tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* Load bias from the ELF header mapped at the file's first mapping. */
+/* The GNU build-id in a PT_NOTE segment of the mapped image, as hex, interned;
+ * 0 when there is none. Read from the tracee's memory: it names the code that
+ * runs, whatever happened to the file since. */
+static uint32_t read_build_id(struct unwinder *u, uint64_t addr, uint64_t size)
+{
+	unsigned char buf[512];
+	char hex[2 * 64 + 1];
+	size_t at = 0;
+
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	if (size < sizeof(Elf64_Nhdr) || read_remote(u, addr, buf, size))
+		return 0;
+	while (at + sizeof(Elf64_Nhdr) <= size) {
+		Elf64_Nhdr nh;
+		memcpy(&nh, buf + at, sizeof(nh));
+		size_t name_at = at + sizeof(nh);
+		size_t desc_at = name_at + ((nh.n_namesz + 3) & ~3u);
+		size_t next = desc_at + ((nh.n_descsz + 3) & ~3u);
+		if (next > size || next <= at)
+			return 0;
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp(buf + name_at, "GNU", 4) && nh.n_descsz && nh.n_descsz <= 64) {
+			for (unsigned i = 0; i < nh.n_descsz; i++)
+				snprintf(hex + 2 * i, 3, "%02x", buf[desc_at + i]);
+			return strtab_intern(u->modules_tab, hex);
+		}
+		at = next;
+	}
+	return 0;
+}
+
+/* Load bias (and build-id) from the ELF header mapped at the file's first mapping. */
 static void probe_elf(struct unwinder *u, struct module *m, uint64_t base_offset)
 {
 	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	Elf64_Phdr ph[32];
+	bool have_load = false;
 
 	m->bias = m->base - base_offset;
 	m->unwindable = false;
+	m->build_id = 0;
 	if (base_offset != 0 || read_remote(u, m->base, &eh, sizeof(eh)))
 		return;
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(ph))
+	    eh.e_machine != EM_X86_64 || eh.e_phentsize != sizeof(ph[0]))
 		return;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		if (read_remote(u, m->base + eh.e_phoff + (uint64_t)i * sizeof(ph), &ph,
-				sizeof(ph)))
-			return;
-		if (ph.p_type == PT_LOAD) {
-			m->bias = m->base - (ph.p_vaddr & PAGE_MASK_BITS);
-			break;
+	unsigned nph = eh.e_phnum < 32 ? eh.e_phnum : 32;
+	if (read_remote(u, m->base + eh.e_phoff, ph, nph * sizeof(ph[0])))
+		return; /* one read for the whole table */
+	for (unsigned i = 0; i < nph && !have_load; i++) {
+		if (ph[i].p_type == PT_LOAD) {
+			m->bias = m->base - (ph[i].p_vaddr & PAGE_MASK_BITS);
+			have_load = true;
 		}
 	}
 	m->unwindable = true;
+	for (unsigned i = 0; i < nph && !m->build_id; i++)
+		if (ph[i].p_type == PT_NOTE)
+			m->build_id = read_build_id(u, m->bias + ph[i].p_vaddr, ph[i].p_filesz);
 }
 
 void drop_modules(struct unwinder *u)

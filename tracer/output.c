@@ -177,6 +177,11 @@ static void live_ctx_free(struct live_ctx *c)
 	region_vec_free(&c->scratch[1]);
 }
 
+static uint32_t site_key(void *ctx, uint32_t site)
+{
+	return stacks_canonical(ctx, site);
+}
+
 static int32_t region_pid(void *ctx, const struct region *r)
 {
 	return tid_lookup(ctx, r->tid);
@@ -284,6 +289,8 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.procs = t->procs;
 	d.nprocs = t->nprocs;
 	d.paths = t->paths;
+	d.site_key = site_key;
+	d.site_ctx = t->stacks;
 	d.verify = t->opt->verify && final;
 	d.verify_checked = t->verify_checked;
 	d.mismatches = t->mismatches;

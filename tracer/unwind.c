@@ -94,7 +94,7 @@ void unwinder_describe(struct unwinder *u, struct stack_table *t, uint32_t id)
 		struct module *m = module_at(u, i ? pc - 1 : pc);
 
 		if (m)
-			stacks_set_module(t, id, i, m->path, pc - m->bias);
+			stacks_set_module(t, id, i, m->path, pc - m->bias, m->build_id);
 	}
 }
 

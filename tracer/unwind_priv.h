@@ -26,7 +26,8 @@ struct map_range {
 };
 
 struct module {
-	uint32_t path;	 /* strtab id */
+	uint32_t path;	   /* strtab id */
+	uint32_t build_id; /* strtab id of its hex GNU build-id; 0 = none found */
 	uint64_t bias;	 /* load bias: pc - bias = ELF address */
 	uint64_t base;	 /* lowest mapping of the file */
 	bool unwindable; /* a 64-bit x86 ELF image libunwind may open */

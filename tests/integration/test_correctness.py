@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (VMLEAK, prog, run_json, run_vmleak, unsuppressed)
+from vmleak_common import (VMLEAK, example, prog, run_json, run_vmleak, unsuppressed)
 
 MIB = 1 << 20
 
@@ -68,6 +68,29 @@ class ForkCopies(unittest.TestCase):
         loader = lambda r: sum(s["bytes"] for s in r["sites"] if s["category"] == "loader")
         self.assertGreater(loader(plain), 0)
         self.assertEqual(loader(forked), loader(plain))
+
+
+class SitesAcrossProcesses(unittest.TestCase):
+    def test_same_call_site_in_three_execs_is_one_site(self):
+        leak = example("clone_stack_leak")
+        script = f"{leak} 2 >/dev/null; {leak} 2 >/dev/null; {leak} 2 >/dev/null"
+        report, proc = run_json(["sh", "-c", script])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        sites = unsuppressed(report)
+        self.assertEqual(len(sites), 1, [s["pids"] for s in sites])
+        self.assertEqual(sites[0]["count"], 6)
+        self.assertEqual(len(sites[0]["pids"]), 3)
+        self.assertEqual(sites[0]["pids"], sorted({r["pid"] for r in sites[0]["regions"]}))
+        frame = sites[0]["frames"][0]
+        self.assertRegex(frame["build_id"] or "", r"^[0-9a-f]{16,}$", frame)
+        self.assertIsNotNone(frame["module_offset"])
+
+    def test_fork_children_leaking_at_one_line_are_one_site(self):
+        report, proc = run_json([prog("rel_storm"), "forks", "6", "3"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        sites = unsuppressed(report)
+        self.assertEqual(len(sites), 1, [s["pids"] for s in sites])
+        self.assertEqual(len(sites[0]["pids"]), 6)
 
 
 class SharedMemory(unittest.TestCase):
