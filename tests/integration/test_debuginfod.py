@@ -4,7 +4,8 @@ set, the final report of a stripped program gets its debug info from a server
 through elfutils' client, into the client's cache (DEBUGINFOD_CACHE_PATH); the
 downloads happen only once tracing is over (the traced process is already
 detached when the server is asked), a slow one shows a note on the status line,
-and a server that is gone costs nothing but the missing names.
+and a server that is gone costs nothing but the missing names; --symbolize asks
+the server by build-id for a program that is gone.
 
 Servers: Debian's debuginfod (it listens on every address and has no option to
 bind one) and a small deliberately slow one written here. The whole test runs in
@@ -301,6 +302,30 @@ class Debuginfod(unittest.TestCase):
         self.assertTrue(text.endswith("\r\x1b[K"), repr(text[-80:]))  # and erased
         frames = frames_in(report, self.exe)
         self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
+
+    def test_6_symbolize_a_saved_report_of_a_program_that_is_gone(self):
+        # the report is taken with no server; then the program is deleted and
+        # --symbolize finds its debug info by build-id on the server
+        d = tempfile.mkdtemp(dir=self.tmp.name)
+        exe = os.path.join(d, "bt_two_sites")
+        shutil.copy(self.exe, exe)
+        env = client_env(self.url, self.cache_dir())
+        del env["DEBUGINFOD_URLS"]
+        reports, proc = run_report([exe], env)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertNotIn("keep_cache", frames_in(reports[-1], exe))
+        os.unlink(exe)
+        saved = os.path.join(d, "report.json")
+        with open(saved, "w") as f:
+            json.dump(reports[-1], f)
+        server = SlowServer({self.bid: self.debug_bytes})
+        self.addCleanup(server.close)
+        proc = subprocess.run([VMLEAK, "--symbolize", saved], capture_output=True, text=True,
+                              timeout=90, env=client_env(server.url, self.cache_dir()))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        frames = frames_in(json.loads(proc.stdout), exe)
+        self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
+        self.assertIn(self.bid, [b for b, _ in server.requests])
 
 
 if __name__ == "__main__":
