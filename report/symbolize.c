@@ -530,6 +530,7 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id, uint32_t
 	m->mod = file ? dwfl_report_elf(m->dwfl, path, file, -1, 0, true) : NULL;
 	if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->mod || load_symbols(s, m)) {
 		s->loading = NULL;
+		m->no_dwarf = true;
 		download_done(s, m);
 		dwfl_end(m->dwfl);
 		m->dwfl = NULL;
