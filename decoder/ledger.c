@@ -918,11 +918,22 @@ static int move_pieces(struct ledger *l, const struct region_vec *pieces, uint64
 	return err;
 }
 
+/* The piece holding old_addr: the region the kernel remaps (one VMA). */
+static const struct region *remapped_region(const struct region_vec *pieces, uint64_t old_addr)
+{
+	for (size_t i = 0; pieces && i < pieces->n; i++)
+		if (piece_valid(&pieces->v[i]) && pieces->v[i].start <= old_addr &&
+		    old_addr < pieces->v[i].end)
+			return &pieces->v[i];
+	return NULL;
+}
+
 int ledger_mremap_finish(struct ledger *l, const struct region_vec *pieces, uint64_t old_addr,
 			 uint64_t old_len, uint64_t new_addr, uint64_t new_len, unsigned flags,
 			 const struct region *proto)
 {
 	uint64_t old_end, new_end, old_size, new_size;
+	const struct region *base;
 	struct region grown = *proto;
 	int err = 0;
 
@@ -930,9 +941,24 @@ int ledger_mremap_finish(struct ledger *l, const struct region_vec *pieces, uint
 		return -EINVAL;
 	old_size = old_end - old_addr;
 	new_size = new_end - new_addr;
+	base = remapped_region(pieces, old_addr);
 	if ((flags & MREMAP_DONTUNMAP) || old_size == 0)
 		err = put_back(l, pieces);
 	remove_range(l, new_addr, new_end, NULL);
+	if (base) {
+		grown.kind = base->kind;
+		grown.prot = base->prot;
+		grown.flags = base->flags;
+		grown.path = base->path;
+	}
+	if (base && base->origin != REGION_PREEXISTING) {
+		/* one region, owned by its latest resizing call */
+		grown.first_site = base->first_site ? base->first_site : base->site;
+		grown.origin = REGION_TRACED;
+		grown.start = new_addr;
+		grown.end = new_end;
+		return insert_region(l, &grown) ? -ENOMEM : err;
+	}
 	if (move_pieces(l, pieces, old_addr, min_u64(old_size, new_size), new_addr))
 		err = -ENOMEM;
 	if (new_size > old_size) {

@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The ledger's granularity, a compile-time constant so that its alignment checks
+ * are masks: the page size of x86_64, the only architecture the tracer supports
+ * (CMakeLists.txt refuses others). The tracer refuses to run where
+ * sysconf(_SC_PAGESIZE) differs (tracer/main.c), and tests/check_ledger.c checks
+ * the constant against the build machine's page size. */
 #define LEDGER_PAGE_SIZE     4096ULL
 #define LEDGER_PAGE_ALIGN(x) (((x) + LEDGER_PAGE_SIZE - 1) & ~(LEDGER_PAGE_SIZE - 1))
 
@@ -25,19 +30,21 @@ enum region_origin {
 			     * where no ancestor still holds the original */
 };
 
-/* One live region. 40 bytes: the ledger must stay within 64 bytes per region. */
-struct region {
-	uint64_t start;	  /* page aligned */
-	uint64_t end;	  /* page aligned, exclusive */
-	uint32_t site;	  /* interned backtrace id (report/stacks.h); 0 = none */
-	uint32_t path;	  /* interned path id (decoder/strtab.h); 0 = none */
-	uint32_t flags;	  /* MAP_* of the creating mmap; SHM_* for shmat */
-	uint32_t time_ms; /* milliseconds since tracing began */
-	int32_t tid;	  /* creating thread */
-	uint8_t prot;	  /* PROT_* */
-	uint8_t op;	  /* enum mem_op of the creating syscall */
-	uint8_t kind;	  /* enum region_kind */
-	uint8_t origin;	  /* enum region_origin */
+/* One live region. 44 bytes (packed on 4-byte alignment: x86 loads unaligned
+ * 64-bit words at no cost): the ledger must stay within 64 bytes per region. */
+struct __attribute__((packed, aligned(4))) region {
+	uint64_t start;	     /* page aligned */
+	uint64_t end;	     /* page aligned, exclusive */
+	uint32_t site;	     /* interned backtrace id (report/stacks.h); 0 = none */
+	uint32_t first_site; /* remapped region: the site of the call that first mapped it */
+	uint32_t path;	     /* interned path id (decoder/strtab.h); 0 = none */
+	uint32_t flags;	     /* MAP_* of the creating mmap; SHM_* for shmat */
+	uint32_t time_ms;    /* milliseconds since tracing began */
+	int32_t tid;	     /* creating thread */
+	uint8_t prot;	     /* PROT_* */
+	uint8_t op;	     /* enum mem_op of the creating syscall */
+	uint8_t kind;	     /* enum region_kind */
+	uint8_t origin;	     /* enum region_origin */
 };
 
 /* A growable array of regions (pieces taken out of a ledger, snapshots). */
@@ -75,12 +82,18 @@ uint64_t ledger_take(struct ledger *l, uint64_t start, uint64_t len, struct regi
 void ledger_put_back(struct ledger *l, const struct region_vec *pieces);
 
 /* Finish a successful mremap whose old range [old_addr, old_addr + old_len) was
- * taken into pieces at the syscall's entry. The pieces move to new_addr (keeping
- * their site and metadata), clipped to new_len; growth beyond old_len becomes a
- * new region described by proto (its start/end are ignored); whatever the new
- * range overlapped is replaced. MREMAP_DONTUNMAP (or old_len == 0) keeps the old
- * range mapped. Returns 0, -EINVAL (unaligned address, zero new length, a range
- * that wraps: nothing changes) or -ENOMEM. */
+ * taken into pieces at the syscall's entry; proto describes the resizing call
+ * (site, tid, time, op; its start/end are ignored). Whatever the new range
+ * overlapped is replaced. MREMAP_DONTUNMAP (or old_len == 0) keeps the old range
+ * mapped.
+ * A traced region remapped is one region, as in the kernel: it covers the whole
+ * new range, keeps its kind, prot, flags and path, and belongs to its latest
+ * resizing call (proto's site, tid, time and op), with first_site keeping the
+ * site that first mapped it. A pre-existing region (attach mode) moves as it is
+ * and only its growth is a new region described by proto (with the old region's
+ * kind, prot, flags and path); so does an old range the ledger did not know.
+ * Returns 0, -EINVAL (unaligned address, zero new length, a range that wraps:
+ * nothing changes) or -ENOMEM. */
 int ledger_mremap_finish(struct ledger *l, const struct region_vec *pieces, uint64_t old_addr,
 			 uint64_t old_len, uint64_t new_addr, uint64_t new_len, unsigned flags,
 			 const struct region *proto);

@@ -237,6 +237,25 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 	fputc('}', f);
 }
 
+/* A remapped region belongs to its latest resizing call; the frames of the call
+ * that first mapped it, or null. */
+static void json_first_frames(FILE *f, const struct report_data *d, const struct region *r)
+{
+	struct report_site_info info = {0};
+
+	if (!r->first_site) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	if (d->resolve && !d->resolve(d->resolve_ctx, r->first_site, r, &info))
+		for (size_t i = 0; i < info.nframes; i++) {
+			fputs(i ? ", " : "", f);
+			json_frame(f, &info.frames[i]);
+		}
+	fputc(']', f);
+}
+
 static void json_region(FILE *f, const struct report_data *d, const struct region *r)
 {
 	fprintf(f, "{\"pid\": %" PRId32 ", \"tid\": %" PRId32 ", \"start\": ", region_pid(d, r),
@@ -248,6 +267,8 @@ static void json_region(FILE *f, const struct report_data *d, const struct regio
 	json_ms(f, r->time_ms);
 	fputs(", \"path\": ", f);
 	json_str(f, region_path(d, r));
+	fputs(", \"first_frames\": ", f);
+	json_first_frames(f, d, r);
 	fputc('}', f);
 }
 

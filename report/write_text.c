@@ -255,6 +255,35 @@ static const char *site_api(const struct site *s)
 	return api;
 }
 
+/* "first mapped at make_table (x.c:12)": where remapped regions were made before
+ * the resizing call the site is about; "at N call sites" when they differ. */
+static void text_first_mapped(struct report_ctx *c, const struct site *s)
+{
+	const struct report_data *d = c->d;
+	struct report_site_info info = {0};
+	uint32_t first = s->regs[0]->first_site;
+	size_t others = 0;
+
+	if (!first)
+		return;
+	for (size_t i = 1; i < s->n; i++)
+		if (s->regs[i]->first_site != first)
+			others++;
+	fputs("    first mapped ", c->out);
+	if (others) {
+		fprintf(c->out, "at %zu call sites (JSON first_frames has them)\n", others + 1);
+		return;
+	}
+	if (!d->resolve || d->resolve(d->resolve_ctx, first, s->regs[0], &info) || !info.nframes) {
+		fputs("elsewhere (no backtrace)\n", c->out);
+		return;
+	}
+	fputs("at ", c->out);
+	text_frame(c->out, &info.frames[info.callsite < info.nframes ? info.callsite : 0],
+		   c->o->cwd);
+	fputc('\n', c->out);
+}
+
 static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 {
 	const char *api = site_api(s);
@@ -279,6 +308,7 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 		text_frame(f, &s->frames[i], c->o->cwd);
 		fputc('\n', f);
 	}
+	text_first_mapped(c, s);
 }
 
 /* "loader 1.9 MiB in 7 regions" entries of the "suppressed:" line. */

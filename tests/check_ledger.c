@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
@@ -70,6 +71,15 @@ static void expect(const struct seen *s, int i, uint64_t start, uint64_t end, ui
 		      "region %d is [%#lx, %#lx) site %u, expected [%#lx, %#lx) site %u", i,
 		      s->r[i].start, s->r[i].end, s->r[i].site, start, end, site);
 }
+
+/* The ledger's compile-time page size is the machine's (decoder/ledger.h). */
+START_TEST(test_page_size_is_the_machines)
+{
+	ck_assert_uint_eq(LEDGER_PAGE_SIZE, (uint64_t)sysconf(_SC_PAGESIZE));
+	ck_assert_uint_eq(LEDGER_PAGE_ALIGN(1), LEDGER_PAGE_SIZE);
+	ck_assert_uint_eq(LEDGER_PAGE_ALIGN(LEDGER_PAGE_SIZE + 1), 2 * LEDGER_PAGE_SIZE);
+}
+END_TEST
 
 START_TEST(test_insert_and_find)
 {
@@ -225,28 +235,45 @@ START_TEST(test_put_back_fills_only_holes)
 }
 END_TEST
 
+/* The region remapped by proto (site 5): one region over the new range that keeps
+ * the original's kind, prot, flags and path and remembers where it was first made. */
+static void expect_remapped(const struct seen *s, int i, uint64_t start, uint64_t end,
+			    uint32_t first)
+{
+	expect(s, i, start, end, 5);
+	ck_assert_uint_eq(s->r[i].first_site, first);
+	ck_assert_uint_eq(s->r[i].path, first + 100);
+	ck_assert_uint_eq(s->r[i].flags, MAP_PRIVATE | MAP_ANONYMOUS);
+	ck_assert_uint_eq(s->r[i].kind, REGION_ANON);
+	ck_assert_uint_eq(s->r[i].prot, PROT_READ | PROT_WRITE);
+	ck_assert_uint_eq(s->r[i].time_ms, 50); /* the resizing call's */
+	ck_assert_uint_eq(s->r[i].tid, 1005);
+	ck_assert_uint_eq(s->r[i].origin, REGION_TRACED);
+}
+
 START_TEST(test_mremap_shrink_grow_in_place)
 {
 	struct ledger *l = ledger_new();
 	struct region proto = mk(0, 0, 5);
 	struct seen s;
 
+	proto.flags = MREMAP_MAYMOVE; /* mremap's flags never describe the region */
+	proto.path = 0;
 	add(l, PG(0), PG(8), 1);
 	ck_assert_int_eq(ledger_mremap(l, PG(0), 8 * P, PG(0), 3 * P, 0, &proto), 0);
 	s = snapshot(l);
 	ck_assert_int_eq(s.n, 1);
-	expect(&s, 0, PG(0), PG(3), 1);
+	expect_remapped(&s, 0, PG(0), PG(3), 1);
 	ck_assert_int_eq(ledger_mremap(l, PG(0), 3 * P, PG(0), 5 * P - 7, 0, &proto), 0);
 	s = snapshot(l);
-	ck_assert_int_eq(s.n, 2);
-	expect(&s, 0, PG(0), PG(3), 1);
-	expect(&s, 1, PG(3), PG(5), 5); /* growth is described by proto */
+	ck_assert_int_eq(s.n, 1); /* grown: still one region, as in the kernel */
+	expect_remapped(&s, 0, PG(0), PG(5), 1);
 	ck_assert_uint_eq(ledger_bytes(l), 5 * P);
 	ledger_free(l);
 }
 END_TEST
 
-START_TEST(test_mremap_move_keeps_site)
+START_TEST(test_mremap_move_keeps_origin)
 {
 	struct ledger *l = ledger_new();
 	struct region proto = mk(0, 0, 5);
@@ -258,14 +285,40 @@ START_TEST(test_mremap_move_keeps_site)
 				       MREMAP_MAYMOVE | MREMAP_FIXED, &proto),
 			 0);
 	s = snapshot(l);
-	ck_assert_int_eq(s.n, 3);
-	expect(&s, 0, PG(18), PG(22), 1);
-	ck_assert_uint_eq(s.r[0].time_ms, 10);
-	ck_assert_uint_eq(s.r[0].tid, 1001);
-	ck_assert_uint_eq(s.r[0].path, 101);
-	expect(&s, 1, PG(22), PG(24), 5);
-	expect(&s, 2, PG(24), PG(30), 2);
+	ck_assert_int_eq(s.n, 2);
+	expect_remapped(&s, 0, PG(18), PG(24), 1);
+	expect(&s, 1, PG(24), PG(30), 2);
 	ck_assert_ptr_null(ledger_find(l, PG(0)));
+	/* remapped again: the first site stays the first */
+	ck_assert_int_eq(ledger_mremap(l, PG(18), 6 * P, PG(40), 7 * P, MREMAP_MAYMOVE, &proto), 0);
+	s = snapshot(l);
+	expect_remapped(&s, 1, PG(40), PG(47), 1);
+	ledger_free(l);
+}
+END_TEST
+
+START_TEST(test_mremap_preexisting_moves_and_grows_apart)
+{
+	struct ledger *l = ledger_new();
+	struct region proto = mk(0, 0, 5), pre = mk(PG(0), PG(4), 1);
+	struct seen s;
+
+	pre.origin = REGION_PREEXISTING;
+	ck_assert_int_eq(ledger_insert(l, &pre), 0);
+	ck_assert_int_eq(ledger_mremap(l, PG(0), 4 * P, PG(10), 6 * P, MREMAP_MAYMOVE, &proto), 0);
+	s = snapshot(l);
+	ck_assert_int_eq(s.n, 2);
+	expect(&s, 0, PG(10), PG(14), 1);
+	ck_assert_uint_eq(s.r[0].origin, REGION_PREEXISTING);
+	expect(&s, 1, PG(14), PG(16), 5); /* the growth made in the window */
+	ck_assert_uint_eq(s.r[1].origin, REGION_TRACED);
+	ck_assert_uint_eq(s.r[1].path, 101); /* described as the region it extends */
+	ck_assert_uint_eq(s.r[1].first_site, 0);
+	/* an old range the ledger does not know stays unknown; its growth is proto's */
+	ck_assert_int_eq(ledger_mremap(l, PG(50), 2 * P, PG(60), 3 * P, MREMAP_MAYMOVE, &proto), 0);
+	ck_assert_ptr_null(ledger_find(l, PG(60)));
+	ck_assert_uint_eq(ledger_find(l, PG(62))->site, 5);
+	ck_assert_uint_eq(ledger_find(l, PG(62))->path, 105);
 	ledger_free(l);
 }
 END_TEST
@@ -283,14 +336,14 @@ START_TEST(test_mremap_dontunmap_partial_oldlen0)
 	s = snapshot(l);
 	ck_assert_int_eq(s.n, 2);
 	expect(&s, 0, PG(0), PG(4), 1);
-	expect(&s, 1, PG(10), PG(14), 1);
+	expect_remapped(&s, 1, PG(10), PG(14), 1);
 	/* a partial range moves only that part */
 	ck_assert_int_eq(ledger_mremap(l, PG(11), 2 * P, PG(20), 2 * P, MREMAP_MAYMOVE, &proto), 0);
 	s = snapshot(l);
 	ck_assert_int_eq(s.n, 4);
-	expect(&s, 1, PG(10), PG(11), 1);
-	expect(&s, 2, PG(13), PG(14), 1);
-	expect(&s, 3, PG(20), PG(22), 1);
+	expect_remapped(&s, 1, PG(10), PG(11), 1);
+	expect_remapped(&s, 2, PG(13), PG(14), 1);
+	expect_remapped(&s, 3, PG(20), PG(22), 1);
 	/* old_len 0 keeps the old mapping; the new one is proto's */
 	ck_assert_int_eq(ledger_mremap(l, PG(0), 0, PG(30), 2 * P, MREMAP_MAYMOVE, &proto), 0);
 	ck_assert_uint_eq(ledger_find(l, PG(0))->site, 1);
@@ -320,9 +373,8 @@ START_TEST(test_mremap_finish_after_entry_take)
 					      MREMAP_MAYMOVE, &proto),
 			 0);
 	s = snapshot(l);
-	ck_assert_int_eq(s.n, 2);
-	expect(&s, 0, PG(100), PG(102), 1);
-	expect(&s, 1, PG(102), PG(103), 2);
+	ck_assert_int_eq(s.n, 1); /* the region at the old address is the one remapped */
+	expect_remapped(&s, 0, PG(100), PG(103), 1);
 	region_vec_free(&pending);
 	ledger_free(l);
 }
@@ -618,6 +670,7 @@ int main(void)
 	TCase *tc = tcase_create("ledger");
 
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_page_size_is_the_machines);
 	tcase_add_test(tc, test_insert_and_find);
 	tcase_add_test(tc, test_copy_marks_inherited);
 	tcase_add_test(tc, test_first_after_walks_a_range);
@@ -627,7 +680,8 @@ int main(void)
 	tcase_add_test(tc, test_take_edge_cases);
 	tcase_add_test(tc, test_put_back_fills_only_holes);
 	tcase_add_test(tc, test_mremap_shrink_grow_in_place);
-	tcase_add_test(tc, test_mremap_move_keeps_site);
+	tcase_add_test(tc, test_mremap_move_keeps_origin);
+	tcase_add_test(tc, test_mremap_preexisting_moves_and_grows_apart);
 	tcase_add_test(tc, test_mremap_dontunmap_partial_oldlen0);
 	tcase_add_test(tc, test_mremap_finish_after_entry_take);
 	tcase_add_test(tc, test_brk);

@@ -597,7 +597,7 @@ START_TEST(test_json_schema_with_python)
 		"assert s[\"frames\"][0][\"file\"] is None and s[\"frames\"][0][\"line\"] is None\n"
 		"r=s[\"regions\"][0]\n"
 		"assert r==dict(pid=5981,tid=5981,start=\"0x7faab403a000\","
-		"end=\"0x7faab4044000\",length=40960,at_s=0.01,path=None), r\n"
+		"end=\"0x7faab4044000\",length=40960,at_s=0.01,path=None,first_frames=None), r\n"
 		"t=o[\"sites\"][1]\n"
 		"assert t[\"kind\"]==\"file\" and t[\"prot\"]==\"r--\" and "
 		"t[\"flags\"]==[\"MAP_PRIVATE\"]\n"
@@ -703,7 +703,7 @@ START_TEST(test_json_escapes_hostile_paths)
 	out = run(REPORT_JSON, NULL);
 	ck_assert_ptr_nonnull(strstr(out,
 				     "\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
-				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\"}"));
+				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"command\": [\"./x\\u007f\\\"\"]"));
 	if (have_python())
 		ck_assert(python_check(out, "p=o[\"sites\"][0][\"regions\"][0][\"path\"]\n"

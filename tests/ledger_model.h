@@ -88,9 +88,9 @@ static unsigned lm_page_of(const struct lm_harness *h, uint64_t addr)
 
 static bool lm_meta_equal(const struct region *a, const struct region *b)
 {
-	return a->site == b->site && a->path == b->path && a->flags == b->flags &&
-	       a->time_ms == b->time_ms && a->tid == b->tid && a->prot == b->prot &&
-	       a->op == b->op && a->kind == b->kind && a->origin == b->origin;
+	return a->site == b->site && a->first_site == b->first_site && a->path == b->path &&
+	       a->flags == b->flags && a->time_ms == b->time_ms && a->tid == b->tid &&
+	       a->prot == b->prot && a->op == b->op && a->kind == b->kind && a->origin == b->origin;
 }
 
 static void lm_set_meta(struct lm_page *pg, const struct region *r)
@@ -199,9 +199,30 @@ static int lm_mremap_finish(const struct lm_harness *h, struct lm_model *m,
 	keep = (unsigned)((old_end - old_addr) / LM_PAGE);
 	if (keep > nq - np)
 		keep = nq - np;
+	const struct lm_page *base =
+		old_end > old_addr && taken->pg[op].live ? &taken->pg[op] : NULL;
+	struct region grown = *proto;
+
 	if ((flags & MREMAP_DONTUNMAP) || old_end == old_addr)
 		lm_put_back(h, m, taken);
 	lm_clear(h, m, np, nq);
+	if (base) {
+		grown.kind = base->meta.kind;
+		grown.prot = base->meta.prot;
+		grown.flags = base->meta.flags;
+		grown.path = base->meta.path;
+	}
+	if (base && base->meta.origin != REGION_PREEXISTING) {
+		/* one region over the whole new range, owned by the resizing call */
+		grown.first_site = base->meta.first_site ? base->meta.first_site : base->meta.site;
+		grown.origin = REGION_TRACED;
+		for (unsigned i = np; i < nq; i++) {
+			m->pg[i].live = true;
+			m->pg[i].head = i == np;
+			lm_set_meta(&m->pg[i], &grown);
+		}
+		return 0;
+	}
 	for (k = 0; k < keep; k++) {
 		const struct lm_page *src = &taken->pg[op + k];
 
@@ -214,7 +235,7 @@ static int lm_mremap_finish(const struct lm_harness *h, struct lm_model *m,
 		for (unsigned i = np + k; i < nq; i++) {
 			m->pg[i].live = true;
 			m->pg[i].head = i == np + k;
-			lm_set_meta(&m->pg[i], proto);
+			lm_set_meta(&m->pg[i], &grown);
 		}
 	}
 	return 0;
@@ -398,6 +419,7 @@ static void lm_meta(struct lm_harness *h, struct lm_source *src, struct region *
 {
 	memset(r, 0, sizeof(*r));
 	r->site = lm_draw(src, LM_SITES);
+	r->first_site = lm_draw(src, 2) ? 0 : lm_draw(src, LM_SITES);
 	r->path = lm_draw(src, 3);
 	r->flags = lm_draw(src, 0x40);
 	r->time_ms = ++h->clock;

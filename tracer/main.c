@@ -243,6 +243,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t.out = stderr;
+	if (t.page_size != LEDGER_PAGE_SIZE) {
+		snprintf(err, sizeof(err),
+			 "vmleak: page size %llu is not supported (built for %llu-byte pages)",
+			 (unsigned long long)t.page_size, (unsigned long long)LEDGER_PAGE_SIZE);
+		goto fail;
+	}
 	/* debuginfod: asked for the final report only (output.c), never while
 	 * tracing (the libdw unwinder's lookups would reach it too) */
 	if (urls && *urls && !(debuginfod_urls = strdup(urls))) {

@@ -51,6 +51,12 @@ static bool recording(const struct task *tk)
 	return tk->as && !tk->as->ignored;
 }
 
+/* x rounded up to whole pages of the traced machine. */
+static uint64_t page_up(const struct tracer *t, uint64_t x)
+{
+	return (x + t->page_size - 1) & ~(t->page_size - 1);
+}
+
 /* In seccomp mode a munmap whose arguments the kernel accepts can fail only with
  * ENOMEM when splitting a mapping would pass vm.max_map_count. Its exit stop is
  * then worth skipping (one ptrace stop instead of two), except when the result is
@@ -61,9 +67,9 @@ static bool munmap_needs_no_exit(const struct tracer *t, const struct mem_call *
 
 	if (!t->seccomp || t->log || t->opt->verify || c->arch != VM_ARCH_X86_64)
 		return false;
-	if (c->addr & (LEDGER_PAGE_SIZE - 1) || c->len == 0 || c->len > user_top)
+	if (c->addr & (t->page_size - 1) || c->len == 0 || c->len > user_top)
 		return false;
-	return c->addr + LEDGER_PAGE_ALIGN(c->len) <= user_top;
+	return c->addr + page_up(t, c->len) <= user_top;
 }
 
 void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
@@ -116,9 +122,10 @@ void mem_abandon(struct tracer *t, struct task *tk)
 	region_vec_reset(&tk->pending);
 }
 
-static uint64_t map_length(const struct mem_call *c)
+/* The length the kernel maps: whole pages, or whole huge pages for MAP_HUGETLB. */
+static uint64_t map_length(const struct tracer *t, const struct mem_call *c)
 {
-	uint64_t page = LEDGER_PAGE_SIZE;
+	uint64_t page = t->page_size;
 
 	if (c->op == MEM_MMAP && (c->flags & MAP_HUGETLB)) {
 		unsigned shift = (c->flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
@@ -170,9 +177,8 @@ static struct region proto_region(struct tracer *t, struct task *tk)
 		r.flags = c->flags;
 		r.kind = (c->flags & MAP_ANONYMOUS) ? REGION_ANON : REGION_FILE;
 		break;
-	case MEM_MREMAP:
+	case MEM_MREMAP: /* what an unknown old range grows into */
 		r.prot = PROT_READ | PROT_WRITE;
-		r.flags = c->flags;
 		break;
 	case MEM_BRK:
 		r.prot = PROT_READ | PROT_WRITE;
@@ -206,7 +212,7 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 	struct region r = proto_region(t, tk);
 
 	r.start = addr;
-	r.end = addr + map_length(c);
+	r.end = addr + map_length(t, c);
 	if (r.kind == REGION_FILE)
 		r.path = file_path(t, tk, (int)c->fd);
 	r.site = capture_site(t, tk);
@@ -253,14 +259,10 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 				     tk->pending.v[i].end - tk->pending.v[i].start);
 		break;
 	case MEM_MREMAP:
+		/* the region keeps what it was (the ledger copies it from the pieces
+		 * taken at entry) and belongs to this, its latest resizing call */
 		r = proto_region(t, tk);
-		if (tk->pending.n) {
-			r.prot = tk->pending.v[0].prot;
-			r.kind = tk->pending.v[0].kind;
-			r.path = tk->pending.v[0].path;
-		}
-		if (c->new_len > c->len)
-			r.site = capture_site(t, tk);
+		r.site = capture_site(t, tk);
 		ledger_mremap_finish(tk->as->ledger, &tk->pending, c->addr, c->len, res->value,
 				     c->new_len, (unsigned)c->flags, &r);
 		notify_unmap(tk, c->addr, c->len);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "tracer/unwind_priv.h"
 
@@ -59,6 +60,7 @@ static void probe_elf(struct unwinder *u, struct module *m, uint64_t base_offset
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[32];
 	bool have_load = false;
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
 	m->bias = m->base - base_offset;
 	m->unwindable = false;
@@ -73,7 +75,8 @@ static void probe_elf(struct unwinder *u, struct module *m, uint64_t base_offset
 		return; /* one read for the whole table */
 	for (unsigned i = 0; i < nph && !have_load; i++) {
 		if (ph[i].p_type == PT_LOAD) {
-			m->bias = m->base - (ph[i].p_vaddr & PAGE_MASK_BITS);
+			/* the kernel maps the segment from its page start */
+			m->bias = m->base - (ph[i].p_vaddr & ~(page - 1));
 			have_load = true;
 		}
 	}

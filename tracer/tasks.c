@@ -106,6 +106,7 @@ int tracer_init(struct tracer *t, struct options *opt)
 	t->paths = strtab_new();
 	t->stacks = stacks_new();
 	t->start = now_seconds();
+	t->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
 	if (!t->htab || !t->tids || !t->paths || !t->stacks)
 		return -ENOMEM;
 	return 0;

@@ -10,6 +10,12 @@
 
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
+
+/* Registers, syscall numbers, the seccomp filter and libunwind's accessors are
+ * x86_64's (32-bit i386 tracees included); CMakeLists.txt says the same earlier. */
+#ifndef __x86_64__
+#error "vmleak's tracer supports x86_64 hosts only"
+#endif
 #include "decoder/syscall.h"
 #include "report/report.h"
 #include "report/stacks.h"
@@ -97,6 +103,7 @@ struct tracer {
 	size_t nmismatches, capmismatches;
 	size_t verify_checked;
 
+	uint64_t page_size;  /* sysconf(_SC_PAGESIZE): the traced machine's */
 	double start;	     /* CLOCK_MONOTONIC seconds */
 	FILE *out;	     /* report */
 	FILE *log;	     /* --log */

@@ -24,7 +24,7 @@ static struct cached_page *cached_page(struct unwinder *u, uint64_t page)
 		if (u->pages[i].gen == u->gen && u->pages[i].page == page)
 			return &u->pages[i];
 	p = &u->pages[u->next_victim];
-	if (read_remote(u, page, p->data, PAGE_SIZE_BYTES)) {
+	if (read_remote(u, page, p->data, CACHE_BLOCK_BYTES)) {
 		p->gen = 0;
 		return NULL;
 	}
@@ -50,21 +50,21 @@ static int peek_word(struct unwinder *u, uint64_t addr, unw_word_t *val)
 
 static int read_word(struct unwinder *u, uint64_t addr, unw_word_t *val)
 {
-	uint64_t page = addr & PAGE_MASK_BITS, in = addr - page;
+	uint64_t page = addr & CACHE_BLOCK_MASK, in = addr - page;
 	struct cached_page *p = cached_page(u, page);
 
 	if (!p)
 		return peek_word(u, addr, val);
-	if (in + sizeof(*val) <= PAGE_SIZE_BYTES) {
+	if (in + sizeof(*val) <= CACHE_BLOCK_BYTES) {
 		memcpy(val, p->data + in, sizeof(*val));
 		return 0;
 	}
 	/* straddles two pages */
 	unsigned char buf[sizeof(*val)];
-	size_t first = PAGE_SIZE_BYTES - in;
+	size_t first = CACHE_BLOCK_BYTES - in;
 
 	memcpy(buf, p->data + in, first);
-	p = cached_page(u, page + PAGE_SIZE_BYTES);
+	p = cached_page(u, page + CACHE_BLOCK_BYTES);
 	if (!p)
 		return peek_word(u, addr, val);
 	memcpy(buf + first, p->data, sizeof(buf) - first);

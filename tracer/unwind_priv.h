@@ -16,9 +16,13 @@
 struct unw_addr_space; /* libunwind's unw_addr_space_t */
 struct Dwfl;	       /* elfutils' Dwfl */
 
-#define PAGE_SIZE_BYTES	 4096ULL
-#define PAGE_MASK_BITS	 (~(PAGE_SIZE_BYTES - 1))
-#define PAGE_CACHE_SLOTS 8
+/* The libunwind backend reads tracee memory in aligned blocks of this size: a
+ * cache granularity, not the machine's page size (an aligned 4 KiB block never
+ * straddles a page of any size the kernel uses, so a block is readable whenever
+ * the word asked for is). */
+#define CACHE_BLOCK_BYTES 4096ULL
+#define CACHE_BLOCK_MASK  (~(CACHE_BLOCK_BYTES - 1))
+#define PAGE_CACHE_SLOTS  8
 
 struct map_range {
 	uint64_t start, end;
@@ -38,7 +42,7 @@ struct module {
 struct cached_page {
 	uint64_t page;
 	uint64_t gen; /* valid when == unwinder gen */
-	unsigned char data[PAGE_SIZE_BYTES];
+	unsigned char data[CACHE_BLOCK_BYTES];
 };
 
 struct unwinder {

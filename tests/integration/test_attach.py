@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, Leaker, run_vmleak
+from vmleak_common import VMLEAK, Leaker, main, run, run_vmleak, spawn
 
 
 def proc_state(pid):
@@ -57,8 +57,8 @@ class AttachWindow(unittest.TestCase):
         leaker = Leaker()
         try:
             leaker.wait_rounds(2)
-            v = subprocess.Popen([VMLEAK, "-q", "-p", str(leaker.proc.pid)],
-                                 stderr=subprocess.PIPE, text=True)
+            v = spawn([VMLEAK, "-q", "-p", str(leaker.proc.pid)],
+                      stderr=subprocess.PIPE, text=True)
             time.sleep(0.7)
             v.send_signal(2)
             _, err = v.communicate(timeout=20)
@@ -91,8 +91,8 @@ class InterimReports(unittest.TestCase):
         try:
             leaker.wait_rounds(2)
             with tempfile.NamedTemporaryFile(suffix=".json") as out:
-                v = subprocess.Popen([VMLEAK, "-q", "-j", "-o", out.name, "-p",
-                                      str(leaker.proc.pid)])
+                v = spawn([VMLEAK, "-q", "-j", "-o", out.name, "-p",
+                           str(leaker.proc.pid)])
                 time.sleep(0.5)
                 v.send_signal(10)  # SIGUSR1
                 for _ in range(100):
@@ -116,8 +116,8 @@ class InterimReports(unittest.TestCase):
 def run_on_terminal(args):
     """Run vmleak with stderr on a pseudo-terminal; returns (rc, what it wrote)."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen([VMLEAK, *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=slave)
+    proc = spawn([VMLEAK, *args], stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     chunks = []
     while True:
@@ -186,16 +186,16 @@ class AttachErrors(unittest.TestCase):
         self.expect(["-p", str(pid)], f"vmleak: attach to pid {pid}: no such process")
 
     def test_vmleak_itself(self):
-        proc = subprocess.run(["sh", "-c", f'echo $$; exec "{VMLEAK}" -p $$'],
-                              capture_output=True, text=True, timeout=30)
+        proc = run(["sh", "-c", f'echo $$; exec "{VMLEAK}" -p $$'],
+                   capture_output=True, text=True, timeout=30)
         pid = int(proc.stdout.split()[0])
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(proc.stderr, f"vmleak: attach to pid {pid}: that is vmleak itself\n")
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv")
     def test_pid_1_unprivileged(self):
-        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                               VMLEAK, "-p", "1"], capture_output=True, text=True, timeout=30)
+        proc = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    VMLEAK, "-p", "1"], capture_output=True, text=True, timeout=30)
         self.assertEqual(proc.returncode, 1)
         self.assertEqual(proc.stderr,
                          "vmleak: attach to pid 1: operation not permitted (no ptrace permission)\n")
@@ -219,7 +219,7 @@ class AttachErrors(unittest.TestCase):
             leaker.close()
 
     def test_zombie(self):
-        child = subprocess.Popen(["true"])
+        child = spawn(["true"])
         for _ in range(200):
             if proc_state(child.pid) == "Z":
                 break
@@ -231,4 +231,4 @@ class AttachErrors(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

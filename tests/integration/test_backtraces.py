@@ -8,11 +8,10 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (BUILD, SRC, example, first_program_frame, prog, run_json,
+from vmleak_common import (BUILD, SRC, example, first_program_frame, main, prog, run, run_json,
                            run_vmleak, sites_with, source_line, unsuppressed)
 
 LIBS = os.path.join(BUILD, "tests", "libs")
@@ -199,8 +198,7 @@ class Clean(unittest.TestCase):
 
 
 def elf_sections(path):
-    out = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True,
-                         check=True).stdout
+    out = run(["readelf", "-SW", path], capture_output=True, text=True, check=True).stdout
     sections = {}
     for m in re.finditer(r"\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)", out):
         sections[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16))
@@ -208,8 +206,8 @@ def elf_sections(path):
 
 
 def dynamic_symbols(path):
-    out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True,
-                         check=True).stdout
+    out = run(["nm", "-D", "--defined-only", path], capture_output=True, text=True,
+   check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 
@@ -219,8 +217,7 @@ class Stripped(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
         cls.exe = os.path.join(cls.tmp.name, "bt_two_sites_stripped")
-        subprocess.run(["strip", "--strip-all", "-o", cls.exe, prog("bt_two_sites")],
-                       check=True)
+        run(["strip", "--strip-all", "-o", cls.exe, prog("bt_two_sites")], check=True)
         cls.sections = elf_sections(cls.exe)
         cls.report, cls.proc = run_json([cls.exe, "7"])
 
@@ -354,4 +351,4 @@ class ThreadStacks(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

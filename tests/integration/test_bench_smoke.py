@@ -8,9 +8,9 @@ crash), a summary row and the targets section. No timing assertions.
 Env: VMLEAK_BUILD (the build directory), VMLEAK_SRC (the source tree)."""
 import os
 import re
-import subprocess
-import sys
 import unittest
+
+from vmleak_common import main, run
 
 BUILD = os.environ.get("VMLEAK_BUILD")
 SRC = os.environ.get("VMLEAK_SRC")
@@ -45,7 +45,7 @@ class BenchSmoke(unittest.TestCase):
             raise unittest.SkipTest("VMLEAK_BUILD and VMLEAK_SRC must be set (run through ctest)")
         cmd = ["sh", os.path.join(SRC, "bench", "run.sh"), "--quick", "--no-build",
                "--build-dir", BUILD]
-        cls.proc = subprocess.run(cmd, capture_output=True, text=True, timeout=170)
+        cls.proc = run(cmd, capture_output=True, text=True, timeout=170)
         cls.out = cls.proc.stdout
 
     def test_exits_zero(self):
@@ -82,4 +82,4 @@ class BenchSmoke(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    sys.exit(unittest.main(verbosity=2))
+    main()

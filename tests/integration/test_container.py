@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import prog, run_vmleak, source_line, SRC
+from vmleak_common import SRC, kill_group, main, prog, run_vmleak, source_line, spawn
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare")
@@ -19,8 +19,8 @@ class ForeignMountNamespace(unittest.TestCase):
         with tempfile.TemporaryDirectory() as mnt:
             script = (f'mount -t tmpfs none {mnt} && cp {prog("slow_leaker")} {mnt}/leaker '
                       f'&& exec {mnt}/leaker')
-            leaker = subprocess.Popen(["unshare", "--mount", "sh", "-c", script],
-                                      stdout=subprocess.PIPE)
+            leaker = spawn(["unshare", "--mount", "sh", "-c", script],
+                           stdout=subprocess.PIPE)
             try:
                 self.assertTrue(leaker.stdout.readline())  # it runs
                 self.assertFalse(os.path.exists(f"{mnt}/leaker"))  # not for us
@@ -38,10 +38,9 @@ class ForeignMountNamespace(unittest.TestCase):
                 src = os.path.join(SRC, "tests", "progs", "slow_leaker.c")
                 self.assertEqual(mains[0]["line"], source_line(src, "mmap(NULL, 4096"))
             finally:
-                leaker.kill()
-                leaker.wait()
+                kill_group(leaker)
                 leaker.stdout.close()
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -3,13 +3,13 @@
 programs have: fork copies counted once, one site across processes, mremap'd
 regions, filtered headlines, shared memory, exited processes in attach mode."""
 import json
-import os
 import re
 import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (VMLEAK, example, prog, run_json, run_vmleak, unsuppressed)
+from vmleak_common import (example, kill_group, main, prog, run_json, run_vmleak, spawn,
+                           unsuppressed)
 
 MIB = 1 << 20
 
@@ -93,6 +93,37 @@ class SitesAcrossProcesses(unittest.TestCase):
         self.assertEqual(len(sites[0]["pids"]), 6)
 
 
+class Mremap(unittest.TestCase):
+    """A remapped region is one region: it keeps its kind, prot and flags, belongs
+    to its latest resizing call, and JSON keeps the frames that first mapped it."""
+
+    def test_grown_regions_are_one_region_each(self):
+        report, proc = run_json([prog("mremap_leak")])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        sites = unsuppressed(report)
+        self.assertEqual(report["totals"]["regions"], 2, [(s["syscall"], s["bytes"]) for s in sites])
+        self.assertEqual(report["totals"]["bytes"], (4 << 20) + 4096 + 192 * 1024)
+        for s in sites:
+            self.assertEqual(s["syscall"], "mremap")
+            self.assertEqual(s["kind"], "anon")
+            self.assertEqual(s["prot"], "rw-")
+            self.assertEqual(sorted(s["flags"]), ["MAP_ANONYMOUS", "MAP_PRIVATE"])
+        table = next(s for s in sites if s["bytes"] == 192 * 1024)
+        first = [f["function"] for f in table["regions"][0]["first_frames"]]
+        self.assertIn("make_table", first)
+        self.assertIn("grow_table", [f["function"] for f in table["frames"]])
+        buf = next(s for s in sites if s["bytes"] != 192 * 1024)
+        self.assertEqual(buf["category"], "program")
+        self.assertIn("grow_buffer", [f["function"] for f in buf["frames"]])
+
+    def test_log_line_decodes_mremap_flags(self):
+        with tempfile.NamedTemporaryFile(suffix=".log") as log:
+            proc = run_vmleak(["-q", "--log", log.name, "--", prog("mremap_leak")])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            text = open(log.name).read()
+        self.assertRegex(text, r"mremap\(0x[0-9a-f]+, 65536, 196608, MREMAP_MAYMOVE\) = 0x")
+
+
 class SharedMemory(unittest.TestCase):
     def test_size_from_the_process_own_ipc_namespace(self):
         report, proc = run_json([prog("shm_ns")])
@@ -112,8 +143,7 @@ class VerifyAtDetach(unittest.TestCase):
     made by the kernel) must not show as mismatches: a mismatch means a bug."""
 
     def test_churning_threads_verify_clean_every_time(self):
-        churn = subprocess.Popen([prog("churn"), "4"], stdout=subprocess.PIPE,
-                                 text=True, start_new_session=True)
+        churn = spawn([prog("churn"), "4"], stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(churn.stdout.readline().strip(), "ready")
             for _ in range(10):
@@ -129,8 +159,7 @@ class VerifyAtDetach(unittest.TestCase):
                 self.assertLessEqual(report["totals"]["regions"], 4)
             self.assertIsNone(churn.poll())  # unharmed
         finally:
-            os.killpg(churn.pid, 9)
-            churn.wait()
+            kill_group(churn)
 
 
 class ThreadStacksAfterExec(unittest.TestCase):
@@ -144,4 +173,4 @@ class ThreadStacksAfterExec(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    main()

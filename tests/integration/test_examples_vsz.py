@@ -9,9 +9,9 @@ Env: VMLEAK_BUILD = the build directory (binaries in $VMLEAK_BUILD/examples)."""
 import os
 import re
 import resource
-import subprocess
-import sys
 import unittest
+
+from vmleak_common import main, run
 
 BUILD = os.environ.get("VMLEAK_BUILD")
 KIB = 1024
@@ -25,8 +25,8 @@ def run_example(name, *args):
         raise AssertionError("VMLEAK_BUILD is not set (run through ctest)")
     path = os.path.join(BUILD, "examples", name)
     env = dict(os.environ, VMLEAK_EXAMPLE_VMSIZE="1")
-    proc = subprocess.run([path, *map(str, args)], env=env, capture_output=True,
-                          text=True, timeout=120)
+    proc = run([path, *map(str, args)], env=env, capture_output=True,
+               text=True, timeout=120)
     if proc.returncode != 0:
         raise AssertionError(f"{name} exited {proc.returncode}: {proc.stderr.strip()}")
     sizes = dict(re.findall(r"^vmsize (before|after) (-?\d+)$", proc.stderr, re.M))
@@ -85,5 +85,4 @@ class ExampleVsz(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    result = unittest.main(exit=False, verbosity=2).result
-    sys.exit(0 if result.wasSuccessful() else 1)
+    main()

@@ -4,19 +4,18 @@ gcc -m32; skipped without multilib): mmap2 and brk decoded, --log in strace's
 notation, backtraces through the vDSO (libdw unwinds i386), --verify clean."""
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import SRC, run_json, run_vmleak, source_line, unsuppressed
+from vmleak_common import SRC, main, run, run_json, run_vmleak, source_line, unsuppressed
 
 SOURCE = os.path.join(SRC, "tests", "i386", "leak32.c")
 
 
 def build_32bit(outdir):
     exe = os.path.join(outdir, "leak32")
-    proc = subprocess.run(["gcc", "-m32", "-g", "-O0", "-fno-omit-frame-pointer", "-o", exe,
-                           SOURCE], capture_output=True, text=True)
+    proc = run(["gcc", "-m32", "-g", "-O0", "-fno-omit-frame-pointer", "-o", exe,
+                SOURCE], capture_output=True, text=True)
     return exe if proc.returncode == 0 else None
 
 
@@ -63,4 +62,4 @@ class I386(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

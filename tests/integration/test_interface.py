@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""tests/integration/test_interface.py - the three statements of the command line
-cannot drift apart: every option that `vmleak --help` lists (long and short, with
-its argument) has an item in man/vmleak.1's OPTIONS section and a row in the
-option table of docs/interface.md, and neither documents an option that --help
-does not list."""
+"""tests/integration/test_interface.py - the statements of the contract cannot
+drift apart from the code: every option that `vmleak --help` lists (long and
+short, with its argument) has an item in man/vmleak.1's OPTIONS section and a row
+in the option table of docs/interface.md, and neither documents an option that
+--help does not list; the JSON example of docs/interface.md has, at every level,
+exactly the keys that vmleak writes."""
+import json
 import os
 import re
 import shlex
 import unittest
 
-from vmleak_common import SRC, run_vmleak
+from vmleak_common import SRC, example, main, run_json, run_vmleak
 
 MAN = os.path.join(SRC, "man", "vmleak.1")
 CONTRACT = os.path.join(SRC, "docs", "interface.md")
@@ -118,5 +120,42 @@ class OptionsAgree(unittest.TestCase):
                 self.assertEqual(proc.returncode, 1, name)
                 self.assertRegex(proc.stderr, r"^vmleak: ", name)
 
+def contract_json_example():
+    with open(CONTRACT) as f:
+        text = f.read()
+    section = text.split("\n## JSON report", 1)[1]
+    return json.loads(section.split("```json\n", 1)[1].split("\n```", 1)[0])
+
+
+def key_levels(report):
+    """{level: set of keys} of a report: the top level and each kind of object."""
+    site = report["sites"][0]
+    return {
+        "top": set(report),
+        "exit": set(report["exit"]),
+        "events": set(report["events"]),
+        "totals": set(report["totals"]),
+        "process": set(report["processes"][0]),
+        "site": set(site),
+        "frame": set(site["frames"][0]),
+        "region": set(site["regions"][0]),
+        "verify": set(report["verify"]),
+    }
+
+
+class JsonExampleAgrees(unittest.TestCase):
+    def test_example_has_the_keys_vmleak_writes(self):
+        report, proc = run_json([example("clone_stack_leak"), "2"], options=["--verify"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        ours, doc = key_levels(report), key_levels(contract_json_example())
+        for level in ours:
+            with self.subTest(level=level):
+                self.assertEqual(sorted(ours[level]), sorted(doc[level]),
+                                 f"keys of {level}: vmleak's (first) vs docs/interface.md's")
+        # every frame of the example has the same keys
+        for frame in contract_json_example()["sites"][0]["frames"]:
+            self.assertEqual(set(frame), ours["frame"])
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

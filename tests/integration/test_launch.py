@@ -10,8 +10,8 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import (VMLEAK, example, prog, run_json, run_vmleak, sites_with, unsuppressed,
-                           SRC, source_line, first_program_frame)
+from vmleak_common import (SRC, VMLEAK, example, first_program_frame, main, prog, run_json,
+                           run_vmleak, sites_with, source_line, spawn, unsuppressed)
 
 STACK_FLAGS = ["MAP_PRIVATE", "MAP_ANONYMOUS", "MAP_STACK"]
 
@@ -136,9 +136,9 @@ class CtrlC(unittest.TestCase):
     def test_sigint_to_the_process_group_reaches_the_program(self):
         """Ctrl-C: the terminal sends SIGINT to the whole foreground group."""
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            v = subprocess.Popen([VMLEAK, "-q", "-j", "-o", out.name, "--",
-                                  prog("slow_leaker")], stdout=subprocess.PIPE,
-                                 start_new_session=True)
+            v = spawn([VMLEAK, "-q", "-j", "-o", out.name, "--",
+                       prog("slow_leaker")], stdout=subprocess.PIPE,
+                      start_new_session=True)
             self.assertTrue(v.stdout.readline())  # the program runs
             time.sleep(0.2)
             os.killpg(v.pid, signal.SIGINT)
@@ -213,4 +213,4 @@ class Formats(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -6,11 +6,10 @@ addresses are dropped the same way on both sides."""
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import VMLEAK, example, prog
+from vmleak_common import VMLEAK, example, main, prog, run
 
 SYSCALLS = "mmap,mmap2,munmap,mremap,brk,shmat,shmdt"
 ADDR = re.compile(r"0x[0-9a-f]{6,}")
@@ -46,8 +45,8 @@ def misaligned(text):
 
 def strace_lines(argv):
     with tempfile.NamedTemporaryFile(mode="r", suffix=".strace") as f:
-        subprocess.run(["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", f.name, *argv],
-                       check=False, capture_output=True, timeout=120)
+        run(["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", f.name, *argv],
+            check=False, capture_output=True, timeout=120)
         text = f.read()
     assert not misaligned(text), "the column check disagrees with strace itself"
     return normalize(text)
@@ -55,8 +54,8 @@ def strace_lines(argv):
 
 def vmleak_lines(argv):
     with tempfile.NamedTemporaryFile(mode="r", suffix=".log") as f:
-        subprocess.run([VMLEAK, "-q", "-o", os.devnull, "--log", f.name, "--", *argv],
-                       check=False, capture_output=True, timeout=120)
+        run([VMLEAK, "-q", "-o", os.devnull, "--log", f.name, "--", *argv],
+            check=False, capture_output=True, timeout=120)
         text = f.read()
     if misaligned(text):
         raise AssertionError(f"vmleak --log misaligned: {misaligned(text)[:3]}")
@@ -82,4 +81,4 @@ class LogMatchesStrace(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

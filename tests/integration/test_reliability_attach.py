@@ -3,15 +3,19 @@
 process it traces: 100 attach/detach cycles on a multithreaded program that
 checksums its own work, and vmleak SIGKILLed while attached (no EXITKILL): the
 program keeps running, is left untraced and unstopped, and ends with the right
-checksum and exit status."""
+checksum and exit status. A process that is stopped (job control) stays stopped
+under vmleak and after it: vmleak never restarts it (its own ptrace requests,
+seen by strace), its real parent still sees the stop and the continue."""
 import os
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, prog, run_vmleak
+from vmleak_common import VMLEAK, kill_group, main, prog, run, run_vmleak, spawn
 
 MASK = (1 << 64) - 1
 WORDS = 1024
@@ -51,8 +55,8 @@ class Checksummer:
     """rel_checksum NTHREADS in the background; closing its stdin ends it."""
 
     def __init__(self, threads=4):
-        self.proc = subprocess.Popen([prog("rel_checksum"), str(threads)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = spawn([prog("rel_checksum"), str(threads)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if line != "started\n":
             raise AssertionError(f"rel_checksum did not start: {line!r}")
@@ -71,9 +75,7 @@ class Checksummer:
         test.assertEqual(self.proc.returncode, 0, out)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        kill_group(self.proc)
 
     def assert_untraced_and_running(self, test):
         for tid, (state, tracer) in task_status(self.proc.pid).items():
@@ -105,8 +107,8 @@ class TracerKilled(unittest.TestCase):
         prog_ = Checksummer(4)
         try:
             for delay in (0.0, 0.05, 0.3, 1.0):
-                v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "-p",
-                                      str(prog_.proc.pid)], stderr=subprocess.DEVNULL)
+                v = spawn([VMLEAK, "-q", "-o", os.devnull, "-p",
+                           str(prog_.proc.pid)], stderr=subprocess.DEVNULL)
                 # wait until it holds every thread, then a little longer
                 end = time.time() + 10
                 while time.time() < end:
@@ -125,6 +127,25 @@ class TracerKilled(unittest.TestCase):
             prog_.finish(self)
         finally:
             prog_.close()
+
+
+STRACE = shutil.which("strace")
+# requests that let a stopped tracee run
+RESTARTS = {"PTRACE_SYSCALL", "PTRACE_CONT", "PTRACE_SINGLESTEP", "PTRACE_SYSEMU",
+            "PTRACE_SYSEMU_SINGLESTEP"}
+
+
+def ptrace_requests(strace_output, pid):
+    """The ptrace requests, in order, that the strace output shows for pid."""
+    return [m.group(1) for m in re.finditer(r"ptrace\((PTRACE_\w+), (\d+)\b", strace_output)
+            if int(m.group(2)) == pid]
+
+
+def traceable_env():
+    """The environment for vmleak under strace: LeakSanitizer cannot run in a
+    traced process (it would fail the run), the rest of the sanitizers can."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return dict(os.environ, ASAN_OPTIONS=f"{asan}:detect_leaks=0" if asan else "detect_leaks=0")
 
 
 def proc_state(pid):
@@ -153,17 +174,16 @@ class JobControl(unittest.TestCase):
 
     def start_leaker(self):
         out = tempfile.NamedTemporaryFile(mode="w+", suffix=".out")
-        p = subprocess.Popen([prog("slow_leaker")], stdout=out, stderr=subprocess.DEVNULL)
+        p = spawn([prog("slow_leaker")], stdout=out, stderr=subprocess.DEVNULL)
         self.addCleanup(out.close)
-        self.addCleanup(p.wait)
-        self.addCleanup(p.kill)
+        self.addCleanup(kill_group, p)
         self.assertTrue(wait_for(lambda: rounds(out.name) >= 2))
         return p, out.name
 
     def test_stopped_during_the_trace(self):
         p, out = self.start_leaker()
-        v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "2"],
-                             stderr=subprocess.PIPE, text=True)
+        v = spawn([VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "2"],
+                  stderr=subprocess.PIPE, text=True)
         self.assertTrue(wait_for(lambda: {tr for _, tr in task_status(p.pid).values()}
                                  == {v.pid}))
         os.kill(p.pid, signal.SIGSTOP)
@@ -184,19 +204,35 @@ class JobControl(unittest.TestCase):
         self.assertTrue(wait_for(lambda: rounds(out) > n + 3))
 
     def test_attach_to_a_stopped_process(self):
+        """vmleak never lets a process that was stopped when it attached run: it
+        holds it in PTRACE_LISTEN until SIGCONT. The process itself cannot show a
+        PTRACE_SYSCALL restart (the kernel re-reports the group-stop of a stopped
+        tracee before it runs any code), so vmleak runs under strace and its own
+        ptrace requests for the process are checked too."""
         p, out = self.start_leaker()
         os.kill(p.pid, signal.SIGSTOP)
         self.assertTrue(wait_for(lambda: proc_state(p.pid) == "T"))
         n = rounds(out)
-        r = subprocess.run([VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "0.5"],
-                           capture_output=True, text=True, timeout=30)
+        argv = [VMLEAK, "-q", "-o", os.devnull, "-p", str(p.pid), "-d", "0.5"]
+        with tempfile.NamedTemporaryFile(mode="w+", suffix=".strace") as trace:
+            if STRACE:
+                argv = [STRACE, "-qq", "-o", trace.name, "-e", "trace=ptrace",
+                        "-e", "signal=none", *argv]
+            r = run(argv, capture_output=True, text=True, timeout=30, env=traceable_env())
+            requests = ptrace_requests(trace.read(), p.pid)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(proc_state(p.pid), "T")
         self.assertEqual(rounds(out), n)
         self.assertEqual({tr for _, tr in task_status(p.pid).values()}, {0})
         os.kill(p.pid, signal.SIGCONT)
         self.assertTrue(wait_for(lambda: rounds(out) > n + 3))
-
+        if not STRACE:
+            self.skipTest("needs strace to see that vmleak never restarted the stopped process")
+        self.assertEqual(requests[:2], ["PTRACE_SEIZE", "PTRACE_INTERRUPT"], requests)
+        self.assertIn("PTRACE_LISTEN", requests)
+        self.assertEqual(requests[-1], "PTRACE_DETACH", requests)
+        self.assertEqual([q for q in requests if q in RESTARTS], [],
+                         f"the stopped process was restarted: {requests}")
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

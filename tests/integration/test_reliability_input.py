@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import Leaker, prog, run_vmleak
+from vmleak_common import Leaker, kill_group, main, prog, run_vmleak, spawn
 
 MALFORMED = [
     ["-p", "abc"], ["-p", "0"], ["-p", "-5"], ["-p", "1,,2"], ["-p", "1,"], ["-p", ""],
@@ -181,8 +181,8 @@ class AttachRefused(Sandbox):
 
     def test_thread_id_is_refused(self):
         # slow_checksum-like: a program with threads; its second tid is not a process
-        p = subprocess.Popen([prog("rel_checksum"), "2"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE)
+        p = spawn([prog("rel_checksum"), "2"], stdin=subprocess.PIPE,
+                  stdout=subprocess.PIPE)
         try:
             p.stdout.readline()
             tids = sorted(int(t) for t in os.listdir(f"/proc/{p.pid}/task"))
@@ -192,9 +192,7 @@ class AttachRefused(Sandbox):
             out, _ = p.communicate(b"", timeout=30)
             self.assertEqual(p.returncode, 0, out)
         finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+            kill_group(p)
 
     @unittest.skipUnless(shutil.which("strace"), "needs strace")
     def test_list_with_a_traced_pid_releases_the_others(self):
@@ -219,4 +217,4 @@ class AttachRefused(Sandbox):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -13,11 +13,11 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, prog, run_json, unsuppressed
+from vmleak_common import VMLEAK, kill_group, main, prog, run, run_json, spawn, unsuppressed
 
 
 def run_plain(argv, timeout=60):
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    return run(argv, capture_output=True, text=True, timeout=timeout)
 
 
 class SameBehaviour(unittest.TestCase):
@@ -103,9 +103,9 @@ class TraceeKilled(unittest.TestCase):
         # nanosleep and munmap; its main thread is blocked in read(stdin)
         for delay in (0.05, 0.2, 0.5):
             with self.subTest(delay=delay), tempfile.NamedTemporaryFile(suffix=".json") as out:
-                v = subprocess.Popen([VMLEAK, "-q", "-j", "-o", out.name, "--",
-                                      prog("rel_checksum"), "4"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                v = spawn([VMLEAK, "-q", "-j", "-o", out.name, "--",
+                           prog("rel_checksum"), "4"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 try:
                     self.assertEqual(v.stdout.readline(), b"started\n")
                     kids = children_of(v.pid)
@@ -114,9 +114,7 @@ class TraceeKilled(unittest.TestCase):
                     os.kill(kids[0], signal.SIGKILL)
                     _, err = v.communicate(timeout=30)
                 finally:
-                    if v.poll() is None:
-                        v.kill()
-                        v.wait()
+                    kill_group(v)
                 self.assertEqual(v.returncode, 128 + 9, err)
                 with open(out.name) as f:
                     report = json.load(f)
@@ -131,8 +129,8 @@ class TracerKilledInLaunchMode(unittest.TestCase):
     than leaving it to fail every mmap with ENOSYS."""
 
     def test_sigkill_of_vmleak_kills_the_program(self):
-        v = subprocess.Popen([VMLEAK, "-q", "-o", os.devnull, "--", prog("rel_checksum"), "2"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        v = spawn([VMLEAK, "-q", "-o", os.devnull, "--", prog("rel_checksum"), "2"],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
             self.assertEqual(v.stdout.readline(), b"started\n")
             child = children_of(v.pid)[0]
@@ -143,9 +141,7 @@ class TracerKilledInLaunchMode(unittest.TestCase):
                 time.sleep(0.02)
             self.assertTrue(dead(child), "the program outlived its tracer")
         finally:
-            if v.poll() is None:
-                v.kill()
-                v.wait()
+            kill_group(v)
             v.stdin.close()
             v.stdout.close()
 
@@ -159,4 +155,4 @@ def dead(pid):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from vmleak_common import VMLEAK, SRC
+from vmleak_common import SRC, VMLEAK, kill_group, main, run, spawn
 
 NGINX = shutil.which("nginx") or (os.path.exists("/usr/sbin/nginx") and "/usr/sbin/nginx")
 REDIS = shutil.which("redis-server")
@@ -66,9 +66,9 @@ def threads_untraced_and_running(pids):
 def attach(pids, duration="3"):
     """vmleak -p PIDS -d DURATION with a JSON report; returns (completed, report)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        proc = subprocess.run([VMLEAK, "-q", "-j", "-o", out.name, "-p",
-                               ",".join(map(str, pids)), "-d", duration],
-                              capture_output=True, text=True, timeout=60)
+        proc = run([VMLEAK, "-q", "-j", "-o", out.name, "-p",
+                    ",".join(map(str, pids)), "-d", duration],
+                   capture_output=True, text=True, timeout=60)
         with open(out.name) as f:
             text = f.read()
     return proc, json.loads(text) if text.strip() else None
@@ -150,9 +150,9 @@ class NginxUnderLoad(unittest.TestCase):
             conf = f.read().replace("@DIR@", d).replace("@PORT@", str(self.port))
         with open(os.path.join(d, "nginx.conf"), "w") as f:
             f.write(conf)
-        self.nginx = subprocess.Popen([NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf"),
-                                       "-e", os.path.join(d, "error.log")],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.nginx = spawn([NGINX, "-p", d, "-c", os.path.join(d, "nginx.conf"),
+                            "-e", os.path.join(d, "error.log")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_port(self.port, self.nginx)
         end = time.time() + 10
         while len(children(self.nginx.pid)) < 2 and time.time() < end:
@@ -164,8 +164,8 @@ class NginxUnderLoad(unittest.TestCase):
             try:
                 self.nginx.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.nginx.kill()
-                self.nginx.wait()
+                pass
+        kill_group(self.nginx)  # workers left by a master that did not stop
         self.nginx.stderr.close()
         self.dir.cleanup()
 
@@ -175,9 +175,9 @@ class NginxUnderLoad(unittest.TestCase):
         self.assertEqual(len(workers), 2)
         wrk = None
         if WRK:
-            wrk = subprocess.Popen([WRK, "-t2", "-c8", "-d8s", "--timeout", "20s",
-                                    f"http://127.0.0.1:{self.port}/hello"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            wrk = spawn([WRK, "-t2", "-c8", "-d8s", "--timeout", "20s",
+                         f"http://127.0.0.1:{self.port}/hello"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         load = Load(http_client(self.port), 4)
         try:
             time.sleep(1)
@@ -278,11 +278,11 @@ class RedisUnderLoad(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
-        self.redis = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no", "--dir",
-                                       self.dir.name, "--logfile",
-                                       os.path.join(self.dir.name, "redis.log")],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.redis = spawn([REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+                            "--save", "", "--appendonly", "no", "--dir",
+                            self.dir.name, "--logfile",
+                            os.path.join(self.dir.name, "redis.log")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.redis)
 
     def tearDown(self):
@@ -291,8 +291,8 @@ class RedisUnderLoad(unittest.TestCase):
             try:
                 self.redis.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.redis.kill()
-                self.redis.wait()
+                pass
+        kill_group(self.redis)
         self.dir.cleanup()
 
     def writer(self, stop, i):
@@ -317,10 +317,10 @@ class RedisUnderLoad(unittest.TestCase):
         c = Resp(self.port)
         self.assertEqual(c.call("FLUSHALL"), "OK")
         self.written = {}
-        bench = subprocess.Popen([REDIS_BENCH, "-h", "127.0.0.1", "-p", str(self.port),
-                                  "-n", str(self.BENCH_N), "-c", "8", "--dbnum", "1",
-                                  "-t", "set,get,incr,lpush", "--csv"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        bench = spawn([REDIS_BENCH, "-h", "127.0.0.1", "-p", str(self.port),
+                       "-n", str(self.BENCH_N), "-c", "8", "--dbnum", "1",
+                       "-t", "set,get,incr,lpush", "--csv"],
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         load = Load(self.writer, 2)
         try:
             time.sleep(0.5)
@@ -355,4 +355,4 @@ class RedisUnderLoad(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

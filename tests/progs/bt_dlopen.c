@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lifetime.h"
+
 #define LEAK_SIZE (64 * 1024)
 
 static int still_mapped(const char *path)
@@ -29,6 +31,7 @@ int main(int argc, char **argv)
 	void *(*outer)(size_t);
 	void *lib;
 
+	lifetime_limit();
 	if (argc < 2) {
 		fprintf(stderr, "usage: bt_dlopen LIBRARY\n");
 		return 2;

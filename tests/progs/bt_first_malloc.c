@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lifetime.h"
+
 static void *volatile keep[2];
 
 static __attribute__((noinline)) void *grab(size_t size)
@@ -16,6 +18,7 @@ int main(void)
 {
 	static const size_t sizes[2] = {64, 1024 * 1024};
 
+	lifetime_limit();
 	for (int i = 0; i < 2; i++) {
 		keep[i] = grab(sizes[i]);
 		if (!keep[i])

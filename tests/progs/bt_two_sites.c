@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "lifetime.h"
+
 #define PROT_RW (PROT_READ | PROT_WRITE)
 #define ANON_RW (MAP_PRIVATE | MAP_ANONYMOUS)
 
@@ -25,6 +27,7 @@ static __attribute__((noinline)) int leak_buffers(void)
 
 int main(int argc, char **argv)
 {
+	lifetime_limit();
 	if (keep_cache() || leak_buffers())
 		return 1;
 	return argc > 1 ? atoi(argv[1]) : 0;

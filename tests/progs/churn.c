@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define LEN (64 * 1024)
 
 static void *worker(void *arg)
@@ -27,6 +29,7 @@ int main(int argc, char **argv)
 	pthread_t th;
 
 	alarm(30);
+	lifetime_limit();
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&th, NULL, worker, NULL))
 			return 1;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "lifetime.h"
+
 #define DEEP_STACK_LEN (13 * 4096)
 #define RW	       (PROT_READ | PROT_WRITE)
 #define ANON	       (MAP_PRIVATE | MAP_ANONYMOUS)
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 1;
 	void *p = NULL;
 
+	lifetime_limit();
 	for (long i = 0; i < n; i++)
 		p = f1((int)i);
 	return p == NULL ? 2 : 0;

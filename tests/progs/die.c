@@ -5,10 +5,13 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include "lifetime.h"
+
 int main(int argc, char **argv)
 {
 	struct rlimit no_core = {0, 0};
 
+	lifetime_limit();
 	setrlimit(RLIMIT_CORE, &no_core);
 	for (int i = 0; i < 2; i++)
 		mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

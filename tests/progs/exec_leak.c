@@ -5,8 +5,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 int main(int argc, char **argv)
 {
+	lifetime_limit();
 	if (argc > 1 && !strcmp(argv[1], "after")) {
 		mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		return 0;

@@ -11,6 +11,8 @@
 #include <sys/personality.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 static char self[4096];
 
 static void *quick(void *arg)
@@ -50,6 +52,7 @@ int main(int argc, char **argv)
 		return 1;
 	self[n] = '\0';
 	alarm(10);
+	lifetime_limit();
 	if (argc < 2) {
 		char *old[] = {self, "old", NULL};
 		personality(ADDR_NO_RANDOMIZE);

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define LEN (1 << 20)
 
 static void *map_one(size_t len)
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
 	int go[2];
 	char c = 0;
 
+	lifetime_limit();
 	if (!strcmp(mode, "vfork"))
 		return with_vfork();
 	void *p = map_one(LEN);

@@ -5,12 +5,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define LEN (64 * 1024)
 
 int main(void)
 {
 	pid_t pid = fork();
 
+	lifetime_limit();
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {

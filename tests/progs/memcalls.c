@@ -27,6 +27,8 @@
 #include <linux/mman.h>
 #include <string.h>
 
+#include "lifetime.h"
+
 #define PAGE	      4096UL
 #define BASE	      0x600000000000UL /* fixed hints: far from anything ASLR places */
 #define SLOT(i)	      (BASE + (unsigned long)(i)*0x100000UL)
@@ -376,6 +378,7 @@ int main(int argc, char **argv)
 	uint32_t *scratch = (uint32_t *)syscall(SYS_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
 						MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 
+	lifetime_limit();
 	if (fd < 0 || ftruncate(fd, 4 * PAGE) < 0 || scratch == MAP_FAILED) {
 		perror("memcalls: memfd");
 		return 1;

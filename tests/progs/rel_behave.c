@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 extern char **environ;
 
 static char self_path[4096];
@@ -275,6 +277,7 @@ int main(int argc, char **argv)
 {
 	ssize_t n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
 
+	lifetime_limit();
 	if (n <= 0 || argc < 2)
 		return 64;
 	self_path[n] = 0;

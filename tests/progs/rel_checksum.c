@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define MAX_THREADS 16
 #define WORDS	    1024 /* 8 KiB of uint64_t */
 
@@ -98,6 +100,7 @@ int main(int argc, char **argv)
 	char buf[64];
 	ssize_t got;
 
+	lifetime_limit();
 	if (n < 1 || n > MAX_THREADS)
 		return 64;
 	for (unsigned t = 0; t < n; t++) {

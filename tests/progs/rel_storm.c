@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 #define MAX_BATCH    64
 #define THREAD_BYTES (3 * 4096)
 #define CHILD_BYTES  (5 * 4096)
@@ -108,6 +110,7 @@ static int fork_storm(unsigned n, unsigned batch)
 
 int main(int argc, char **argv)
 {
+	lifetime_limit();
 	if (argc != 4)
 		return 64;
 	unsigned n = (unsigned)atoi(argv[2]);

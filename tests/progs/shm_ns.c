@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lifetime.h"
+
 static int set_next_id(int id)
 {
 	FILE *f = fopen("/proc/sys/kernel/shm_next_id", "w");
@@ -42,6 +44,7 @@ int main(void)
 	if (host_id < 0)
 		return 77;
 	alarm(10);
+	lifetime_limit();
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(child(host_id));

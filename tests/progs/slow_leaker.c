@@ -5,10 +5,13 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "lifetime.h"
+
 int main(void)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
 
+	lifetime_limit();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned long round = 0;; round++) {
 		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
+#include "lifetime.h"
+
 #define THREADS	   8
 #define PER_THREAD 200
 #define LEN	   (16 * 1024)
@@ -27,6 +29,7 @@ int main(void)
 {
 	pthread_t th[THREADS];
 
+	lifetime_limit();
 	for (int i = 0; i < THREADS; i++)
 		pthread_create(&th[i], NULL, worker, NULL);
 	for (int i = 0; i < THREADS; i++)

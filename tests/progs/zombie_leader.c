@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "lifetime.h"
+
 static void *worker(void *arg)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
@@ -24,6 +26,7 @@ int main(void)
 {
 	pthread_t th;
 
+	lifetime_limit();
 	pthread_create(&th, NULL, worker, NULL);
 	pthread_exit(NULL);
 }
