@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (SRC, build_id_path, prog, run_json, run_vmleak, source_line,
+from vmleak_common import (SRC, build_id_path, main, prog, run_json, run_vmleak, source_line,
                            split_debug)
 
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
@@ -148,4 +148,4 @@ class SplitDebug(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

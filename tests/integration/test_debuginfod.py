@@ -31,7 +31,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-from vmleak_common import SRC, VMLEAK, prog, source_line, split_debug
+from vmleak_common import (SRC, VMLEAK, kill_group, main, prog, run, source_line, spawn,
+                           split_debug)
 
 IN_NETNS = "VMLEAK_TEST_NETNS"
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
@@ -44,8 +45,7 @@ def reexec_in_netns():
                                                              "--map-root-user"]
     inner = "ip link set lo up && exec \"$0\" \"$@\""
     env = dict(os.environ, **{IN_NETNS: "1"})
-    proc = subprocess.run([*unshare, "sh", "-c", inner, sys.executable, *sys.argv],
-                          env=env, timeout=280)
+    proc = run([*unshare, "sh", "-c", inner, sys.executable, *sys.argv], env=env, timeout=280)
     sys.exit(proc.returncode)
 
 
@@ -68,8 +68,8 @@ def client_env(url, cache):
 
 def run_report(argv, env, options=(), timeout=90):
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        proc = subprocess.run([VMLEAK, "-q", "-j", "-o", out.name, *options, "--", *argv],
-                              capture_output=True, text=True, timeout=timeout, env=env)
+        proc = run([VMLEAK, "-q", "-j", "-o", out.name, *options, "--", *argv],
+                   capture_output=True, text=True, timeout=timeout, env=env)
         with open(out.name) as f:
             text = f.read()
     if not text.strip():
@@ -151,7 +151,7 @@ class Debuginfod(unittest.TestCase):
     def start_debuginfod(cls):
         db = os.path.join(cls.tmp.name, "debuginfod.sqlite")
         cls.server_log = open(os.path.join(cls.tmp.name, "debuginfod.log"), "w")
-        cls.server = subprocess.Popen(
+        cls.server = spawn(
             ["debuginfod", "-F", "-p", str(cls.port), "-d", db, "-t", "0", "-g", "0", "-c", "1",
              cls.served], stdout=cls.server_log, stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent)
@@ -172,9 +172,8 @@ class Debuginfod(unittest.TestCase):
 
     @classmethod
     def stop_debuginfod(cls):
-        if cls.server and cls.server.poll() is None:
-            cls.server.kill()
-            cls.server.wait(timeout=30)
+        if cls.server:
+            kill_group(cls.server)
 
     @classmethod
     def tearDownClass(cls):
@@ -234,10 +233,8 @@ class Debuginfod(unittest.TestCase):
         with open(debug, "rb") as f:
             body = f.read()
         os.unlink(debug)
-        leaker = subprocess.Popen([leaker_exe], stdout=subprocess.DEVNULL,
-                                  preexec_fn=die_with_parent)
-        self.addCleanup(leaker.wait)
-        self.addCleanup(leaker.kill)
+        leaker = spawn([leaker_exe], stdout=subprocess.DEVNULL, preexec_fn=die_with_parent)
+        self.addCleanup(kill_group, leaker)
 
         def tracer_pid():
             with open(f"/proc/{leaker.pid}/status") as f:
@@ -249,10 +246,9 @@ class Debuginfod(unittest.TestCase):
         server = SlowServer({bid: body}, probe=tracer_pid)
         self.addCleanup(server.close)
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            proc = subprocess.run([VMLEAK, "-q", "-j", "-o", out.name, "--interval", "0.2",
-                                   "-d", "1.5", "-p", str(leaker.pid)], capture_output=True,
-                                  text=True, timeout=90,
-                                  env=client_env(server.url, self.cache_dir()))
+            proc = run([VMLEAK, "-q", "-j", "-o", out.name, "--interval", "0.2", "-d", "1.5",
+                        "-p", str(leaker.pid)], capture_output=True, text=True, timeout=90,
+                       env=client_env(server.url, self.cache_dir()))
             self.assertEqual(proc.returncode, 0, proc.stderr)
             with open(out.name) as f:
                 reports = [json.loads(line) for line in f if line.strip()]
@@ -274,9 +270,10 @@ class Debuginfod(unittest.TestCase):
         self.addCleanup(server.close)
         master, slave = pty.openpty()
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            proc = subprocess.Popen([VMLEAK, "-j", "-o", out.name, "--", self.exe],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=slave, env=client_env(server.url, self.cache_dir()))
+            proc = spawn([VMLEAK, "-j", "-o", out.name, "--", self.exe],
+                         stdout=subprocess.DEVNULL, stderr=slave,
+                         env=client_env(server.url, self.cache_dir()))
+            self.addCleanup(kill_group, proc)
             os.close(slave)
             seen = b""
             end = time.monotonic() + 90
@@ -320,8 +317,8 @@ class Debuginfod(unittest.TestCase):
             json.dump(reports[-1], f)
         server = SlowServer({self.bid: self.debug_bytes})
         self.addCleanup(server.close)
-        proc = subprocess.run([VMLEAK, "--symbolize", saved], capture_output=True, text=True,
-                              timeout=90, env=client_env(server.url, self.cache_dir()))
+        proc = run([VMLEAK, "--symbolize", saved], capture_output=True, text=True, timeout=90,
+                   env=client_env(server.url, self.cache_dir()))
         self.assertEqual(proc.returncode, 0, proc.stderr)
         frames = frames_in(json.loads(proc.stdout), exe)
         self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
@@ -334,4 +331,4 @@ if __name__ == "__main__":
             if not shutil.which(tool):
                 raise SystemExit(f"{tool} missing: run scripts/bootstrap.sh")
         reexec_in_netns()
-    unittest.main(verbosity=2)
+    main()

@@ -14,11 +14,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import BUILD, SRC, prog, source_line
+import vmleak_common
+from vmleak_common import BUILD, SRC, main, prog, source_line
 
 PKG_BUILD = os.environ.get("VMLEAK_PKG_BUILD") or os.path.join(BUILD, "pkg-release")
 VERSION_RE = re.compile(r"^project\(vmleak VERSION ([0-9.]+)", re.M)
@@ -27,7 +27,7 @@ BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
 
 
 def run(cmd, timeout=120, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    return vmleak_common.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def must(cmd, timeout=120, **kw):
@@ -259,4 +259,4 @@ class Package(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -8,12 +8,11 @@ leaves -o untouched."""
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (SRC, build_id_path, prog, run_json, run_vmleak, source_line,
-                           split_debug)
+from vmleak_common import (SRC, VMLEAK, build_id_path, main, prog, run, run_json, run_vmleak,
+                           source_line, split_debug)
 
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
 
@@ -126,9 +125,8 @@ class Symbolize(unittest.TestCase):
     def test_stdin_and_output_file(self):
         out = os.path.join(self.tmp.name, "out.json")
         with open(self.report_path) as f:
-            proc = subprocess.run([os.environ["VMLEAK"], "--symbolize", "-", "--debug-dir",
-                                   self.debug_root, "-o", out], stdin=f, capture_output=True,
-                                  text=True, timeout=60)
+            proc = run([VMLEAK, "--symbolize", "-", "--debug-dir", self.debug_root, "-o", out],
+                       stdin=f, capture_output=True, text=True, timeout=60)
         self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, "", ""))
         with open(out) as f:
             self.assert_resolved(json.load(f))
@@ -179,4 +177,4 @@ class Symbolize(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

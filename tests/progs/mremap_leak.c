@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lifetime.h"
+
 static void *__attribute__((noinline)) make_table(void)
 {
 	return mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -24,6 +26,7 @@ static void *__attribute__((noinline)) grow_buffer(void *p)
 
 int main(void)
 {
+	lifetime_limit();
 	void *t = make_table();
 	char *b = malloc(2 << 20);
 
