@@ -4,15 +4,20 @@ stripped with its debug info split out (objcopy --only-keep-debug, then
 --strip-all --add-gnu-debuglink) is symbolized to the leaking function and
 file:line when the debug file is in the build-id layout or under its debuglink
 name in a --debug-dir root, or next to the program; without it, frames are
-module offsets only. Bad --debug-dir values are one-line errors."""
+module offsets only. A program whose file is replaced by another build while it
+is traced is not symbolized from the new file. Bad --debug-dir values are
+one-line errors."""
+import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
-from vmleak_common import (SRC, build_id_path, main, prog, run_json, run_vmleak, source_line,
-                           split_debug)
+from vmleak_common import (SRC, VMLEAK, build_id, build_id_path, kill_group, main, prog,
+                           run_json, run_vmleak, source_line, spawn, split_debug)
 
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
 
@@ -145,6 +150,63 @@ class SplitDebug(unittest.TestCase):
             proc = run_vmleak(["--debug-dir", value, "--", prog("bt_two_sites")])
             self.assertEqual(proc.returncode, 1, (value, proc.stderr))
             self.assertEqual(proc.stderr, f"vmleak: {message}\n")
+
+
+class ReplacedOnDisk(unittest.TestCase):
+    """The traced program's file is replaced by another build while vmleak is
+    attached: the report names nothing from the new file (its build-id is not the
+    one read from the process at capture), and with a debug root holding the
+    old build's debug file by build-id it names the right function and line."""
+
+    def attach_and_replace(self, tmp, options=()):
+        exe = os.path.join(tmp, "slow_leaker")
+        shutil.copy(prog("slow_leaker"), exe)
+        leaker = spawn([exe], stdout=subprocess.DEVNULL)
+        self.addCleanup(kill_group, leaker)
+        out = os.path.join(tmp, "report.json")
+        tracer = spawn([VMLEAK, "-q", "-j", "-o", out, "-p", str(leaker.pid), *options],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(kill_group, tracer)
+        # attached once the leaker's TracerPid is the tracer; then let it leak a
+        # few rounds (every 20 ms)
+        for _ in range(1000):
+            with open(f"/proc/{leaker.pid}/status") as f:
+                if f"TracerPid:\t{tracer.pid}\n" in f.read():
+                    break
+            time.sleep(0.01)
+        time.sleep(0.3)
+        # another program at the path (the process keeps the old file)
+        replacement = os.path.join(tmp, "replacement")
+        shutil.copy(prog("deep_stack"), replacement)
+        os.replace(replacement, exe)
+        tracer.send_signal(signal.SIGINT)  # detach and report
+        _, err = tracer.communicate(timeout=60)
+        self.assertEqual(tracer.returncode, 0, err)
+        with open(out) as f:
+            return exe, json.load(f)
+
+    def test_the_new_file_is_not_read(self):
+        with tempfile.TemporaryDirectory(prefix="vmleak-repl-") as tmp:
+            exe, report = self.attach_and_replace(tmp)
+            frames = leak_frames(report, exe)
+            self.assertTrue(frames, report["sites"])
+            self.assertEqual(set(frames), {None}, frames)
+            frame = next(iter(frames.values()))
+            self.assertEqual(frame["build_id"], build_id(prog("slow_leaker")))
+
+    def test_the_old_build_from_its_debug_file(self):
+        with tempfile.TemporaryDirectory(prefix="vmleak-repl-") as tmp:
+            root = os.path.join(tmp, "symbols")
+            debug = build_id_path(root, build_id(prog("slow_leaker")))
+            os.makedirs(os.path.dirname(debug))
+            subprocess.run(["objcopy", "--only-keep-debug", prog("slow_leaker"), debug],
+                           check=True)
+            exe, report = self.attach_and_replace(tmp, ["--debug-dir", root])
+            frames = leak_frames(report, exe)
+            self.assertIn("main", frames, frames)
+            self.assertEqual(frames["main"]["line"],
+                             source_line(os.path.join(SRC, "tests", "progs", "slow_leaker.c"),
+                                         "mmap(NULL, 4096"))
 
 
 if __name__ == "__main__":
