@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -486,12 +487,26 @@ static char *find_by_build_id(struct symbolizer *s, struct sym_module *m)
 	return found;
 }
 
+/* Only regular files are opened: a module path from a saved report may name a
+ * FIFO or a device, whose open or read would block. */
+static bool regular_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The file to read for module m: its own when it is there and, if a build-id
  * was recorded, the same build; else a stand-in debug file; NULL if none. */
 static const char *module_file(struct symbolizer *s, struct sym_module *m)
 {
-	if (!m->build_id_recorded || file_has_build_id(m->path, m->build_id, m->build_id_len))
+	bool present = regular_file(m->path);
+
+	if (present &&
+	    (!m->build_id_recorded || file_has_build_id(m->path, m->build_id, m->build_id_len)))
 		return m->path;
+	if (!m->build_id_recorded)
+		return NULL;
 	m->stand_in = find_by_build_id(s, m);
 	return m->stand_in;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "report/offline.h"
@@ -195,6 +196,32 @@ START_TEST(several_reports_in_one_input)
 }
 END_TEST
 
+/* A module path that names a FIFO (a hostile report) is not opened: no hang. */
+START_TEST(fifo_module_is_not_opened)
+{
+	char dir[] = "/tmp/check_offline.XXXXXX", fifo[64], *in;
+	struct run r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_gt(
+		asprintf(&in,
+			 "{\"vmleak\": 1, \"sites\": [{\"frames\": [{\"function\": null, "
+			 "\"module\": \"%s\", \"module_offset\": \"0x10\"}, "
+			 "{\"function\": null, \"module\": \"%s\", \"build_id\": \"00ff\", "
+			 "\"module_offset\": \"0x10\"}]}]}",
+			 fifo, fifo),
+		0);
+	symbolize(&r, in);
+	ck_assert_msg(r.rc == 0, "%s", r.err);
+	free(r.out);
+	free(in);
+	unlink(fifo);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("offline");
@@ -203,6 +230,7 @@ int main(void)
 	tcase_add_test(tc, malformed_inputs);
 	tcase_add_test(tc, frames_by_build_id_and_offset);
 	tcase_add_test(tc, several_reports_in_one_input);
+	tcase_add_test(tc, fifo_module_is_not_opened);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
