@@ -190,8 +190,6 @@ static int collect_regions(struct report_ctx *c)
 
 		if (r->origin == REGION_PREEXISTING || r->end <= r->start)
 			continue;
-		if (!region_is_old_enough(d, c->o, r))
-			continue;
 		c->regs[c->nregs++] = r;
 	}
 	if (c->nregs)
@@ -253,33 +251,142 @@ static int cmp_site(const void *pa, const void *pb)
 	return 0;
 }
 
-static int build_sites(struct report_ctx *c)
+static bool pid_exited(const struct report_data *d, int32_t pid)
 {
-	size_t i = 0;
+	size_t lo = 0, hi = d->nexited_pids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->exited_pids[mid] == pid)
+			return true;
+		if (d->exited_pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Move the regions of exited processes to the end of regs[0..n) (keeping each
+ * part in time order); returns how many stay in front. */
+static size_t set_exited_aside(struct report_ctx *c, const struct region **regs, size_t n)
+{
+	const struct report_data *d = c->d;
+	size_t keep = 0, aside = 0;
+	const struct region **tmp;
+
+	if (!c->o->hide_exited || !d->nexited_pids)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		aside += pid_exited(d, region_pid(d, regs[i]));
+	if (!aside)
+		return n;
+	tmp = malloc(aside * sizeof(*tmp));
+	if (!tmp)
+		return n; /* out of memory: list them rather than lose them */
+	aside = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pid_exited(d, region_pid(d, regs[i])))
+			tmp[aside++] = regs[i];
+		else
+			regs[keep++] = regs[i];
+	}
+	memcpy(regs + keep, tmp, aside * sizeof(*tmp));
+	free(tmp);
+	return keep;
+}
+
+/* Of regs[0..n) (time order), how many are old enough for --min-age. */
+static size_t old_enough_prefix(const struct report_ctx *c, const struct region **regs, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && region_is_old_enough(c->d, c->o, regs[k]))
+		k++;
+	return k;
+}
+
+static void count_region_into(const struct region *const *regs, size_t n, size_t *regions,
+			      uint64_t *bytes)
+{
+	for (size_t i = 0; i < n; i++) {
+		(*regions)++;
+		*bytes += region_len(regs[i]);
+	}
+}
+
+/* The exited processes whose unsuppressed regions were set aside. */
+static size_t count_exited_procs(const struct report_ctx *c, const struct region **aside, size_t n)
+{
+	int32_t *pids = malloc((n ? n : 1) * sizeof(*pids));
+	size_t distinct = 0;
+
+	if (!pids)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		pids[i] = region_pid(c->d, aside[i]);
+	qsort(pids, n, sizeof(*pids), cmp_int32);
+	for (size_t i = 0; i < n; i++)
+		if (!i || pids[i] != pids[i - 1])
+			distinct++;
+	free(pids);
+	return distinct;
+}
+
+/* One run of regions sharing a site key: set aside those of exited processes
+ * (hide_exited) and the young ones (--min-age), drop the site under --min-size,
+ * and count what the filters hid when the site would have been reported. */
+static int build_one_site(struct report_ctx *c, struct site *s, const struct region **run, size_t n,
+			  const struct region ***aside, size_t *naside)
+{
+	size_t live = set_exited_aside(c, run, n);
+	size_t old = old_enough_prefix(c, run, live);
 	int err;
 
+	s->regs = run;
+	for (size_t k = 0; k < old; k++)
+		site_add_region(s, run[k]);
+	err = resolve_site(c->d, s); /* run[0] stands for the site either way */
+	if (err)
+		return err;
+	s->suppressed = category_is_suppressed(s->category);
+	if (!s->suppressed) {
+		count_region_into(run + old, live - old, &c->young_regions, &c->young_bytes);
+		for (size_t k = live; k < n; k++)
+			(*aside)[(*naside)++] = run[k];
+		count_region_into(run + live, n - live, &c->exited_regions, &c->exited_bytes);
+	}
+	if (old && s->bytes >= c->o->min_size)
+		return 1; /* kept */
+	if (!s->suppressed)
+		count_region_into(run, old, &c->small_regions, &c->small_bytes);
+	free(s->frames);
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+static int build_sites(struct report_ctx *c)
+{
+	const struct region **aside = NULL;
+	size_t i = 0, naside = 0;
+	int ret = -ENOMEM;
+
 	c->sites = calloc(c->nregs ? c->nregs : 1, sizeof(*c->sites));
-	if (!c->sites)
-		return -ENOMEM;
+	aside = malloc((c->nregs ? c->nregs : 1) * sizeof(*aside));
+	if (!c->sites || !aside)
+		goto out;
 	while (i < c->nregs) {
-		struct site *s = &c->sites[c->nsites];
 		size_t j = i;
 
 		while (j < c->nregs && cmp_site_key(c->d, c->regs[i], c->regs[j]) == 0)
-			site_add_region(s, c->regs[j++]);
-		s->regs = &c->regs[i];
-		c->nsites++;
+			j++;
+		ret = build_one_site(c, &c->sites[c->nsites], &c->regs[i], j - i, &aside, &naside);
+		if (ret < 0)
+			goto out;
+		c->nsites += ret;
 		i = j;
-		if (s->bytes < c->o->min_size) {
-			c->nsites--;
-			memset(s, 0, sizeof(*s));
-			continue;
-		}
-		err = resolve_site(c->d, s);
-		if (err)
-			return err;
-		s->suppressed = category_is_suppressed(s->category);
 	}
+	c->exited_procs = count_exited_procs(c, aside, naside);
 	qsort(c->sites, c->nsites, sizeof(*c->sites), cmp_site);
 	for (i = 0; i < c->nsites; i++) {
 		struct site *s = &c->sites[i];
@@ -295,7 +402,10 @@ static int build_sites(struct report_ctx *c)
 		c->cat_regions[s->category] += s->n;
 		c->cat_bytes[s->category] += s->bytes;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(aside);
+	return ret;
 }
 
 static int cmp_pid_total(const void *pa, const void *pb)

@@ -46,6 +46,8 @@ struct frame_info {
 	int line;		/* 0 when unknown */
 	const char *build_id;	/* the module's hex GNU build-id; NULL when unknown */
 	uint64_t module_offset; /* pc relative to the module's load bias (module known) */
+	bool static_exe;	/* the module is a statically linked executable, which
+				 * carries its own C runtime (gcc -static, Go) */
 };
 
 /* A site's frames (innermost first) and its category. The category function gets
@@ -105,12 +107,17 @@ struct report_data {
 	const struct verify_mismatch *mismatches;
 	size_t nmismatches;
 	size_t dead_thread_stacks; /* thread-stack regions whose thread has exited */
+	/* Processes that exited before the report (sorted pids): with
+	 * report_options.hide_exited their regions are summed, not listed. */
+	const int32_t *exited_pids;
+	size_t nexited_pids;
 };
 
 struct report_options {
 	enum report_format format;
 	uint64_t min_size; /* sites with fewer unmatched bytes are left out */
 	double min_age;	   /* regions younger than this (seconds) are left out */
+	bool hide_exited;  /* sum the regions of exited_pids in one line instead of listing them */
 	bool all;	   /* list suppressed sites too */
 	const char *cwd;   /* text: source paths below it are shown relative to it; may be NULL */
 };

@@ -50,6 +50,12 @@ struct report_ctx {
 	uint64_t cat_bytes[CAT_COUNT];
 	struct pid_total *pids; /* pids with unsuppressed regions, by pid */
 	size_t npids;
+	/* unsuppressed regions the filters left out, by filter */
+	size_t young_regions, small_regions;
+	uint64_t young_bytes, small_bytes;
+	/* unsuppressed regions of processes that exited (hide_exited) */
+	size_t exited_regions, exited_procs;
+	uint64_t exited_bytes;
 };
 
 /* The writers: each turns the grouped report into its format on c->out. */

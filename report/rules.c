@@ -23,13 +23,20 @@ enum rule_list {
 	LIST_POOL,
 	LIST_THREAD_STACK,
 	LIST_MAPPING,
-	LIST_POOL_MODULE, /* unnamed code of these modules is a pool allocator */
+	LIST_POOL_MODULE,    /* unnamed code of these modules is a pool allocator */
+	LIST_STATIC_RUNTIME, /* C runtime functions linked into a static executable */
+	LIST_PROGRAM_API,    /* runtime functions that map memory for the program's objects */
 	LIST_COUNT,
 };
 
+/* Patterns with glob characters are tried one by one with fnmatch; plain names
+ * (most of them: the static C runtime's function list) are looked up in a sorted
+ * array. */
 struct glob_list {
-	char **v;
+	char **v; /* patterns */
 	size_t n, cap;
+	char **lit; /* plain names, sorted by rules_add_file/rules_add_text */
+	size_t nlit, litcap;
 };
 
 struct suppression {
@@ -67,6 +74,9 @@ void rules_free(struct rules *r)
 		for (size_t i = 0; i < r->lists[l].n; i++)
 			free(r->lists[l].v[i]);
 		free(r->lists[l].v);
+		for (size_t i = 0; i < r->lists[l].nlit; i++)
+			free(r->lists[l].lit[i]);
+		free(r->lists[l].lit);
 	}
 	for (size_t i = 0; i < r->nsupps; i++) {
 		for (size_t j = 0; j < r->supps[i].n; j++)
@@ -92,24 +102,57 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 	return r;
 }
 
-static int glob_list_add(struct glob_list *l, const char *glob, size_t len)
+static int push_string(char ***v, size_t *n, size_t *cap, const char *str, size_t len)
 {
 	char *s;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		char **nv = realloc(*v, ncap * sizeof(*nv));
 
-		if (!v)
+		if (!nv)
 			return -1;
-		l->v = v;
-		l->cap = cap;
+		*v = nv;
+		*cap = ncap;
 	}
-	s = strndup(glob, len);
+	s = strndup(str, len);
 	if (!s)
 		return -1;
-	l->v[l->n++] = s;
+	(*v)[(*n)++] = s;
 	return 0;
+}
+
+static bool is_plain(const char *glob, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (strchr("*?[\\", glob[i]))
+			return false;
+	return true;
+}
+
+static int glob_list_add(struct glob_list *l, const char *glob, size_t len)
+{
+	return push_string(&l->v, &l->n, &l->cap, glob, len);
+}
+
+/* A function-name rule: plain names go to the sorted array. */
+static int name_list_add(struct glob_list *l, const char *glob, size_t len)
+{
+	if (is_plain(glob, len))
+		return push_string(&l->lit, &l->nlit, &l->litcap, glob, len);
+	return glob_list_add(l, glob, len);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sort_names(struct rules *r)
+{
+	for (int l = 0; l < LIST_COUNT; l++)
+		if (r->lists[l].nlit > 1)
+			qsort(r->lists[l].lit, r->lists[l].nlit, sizeof(char *), compare_strings);
 }
 
 /* ---- parsing ---- */
@@ -250,6 +293,8 @@ static const struct keyword keywords[] = {
 	{"allocator pool", LIST_POOL},
 	{"thread-stack", LIST_THREAD_STACK},
 	{"mapping", LIST_MAPPING},
+	{"static-runtime-function", LIST_STATIC_RUNTIME},
+	{"program-api", LIST_PROGRAM_API},
 	{"suppress", -1},
 	{"include", -2},
 };
@@ -272,7 +317,9 @@ static int parse_rule_line(struct parse_ctx *p, const char *s, size_t len)
 			return alen ? parse_include(p, arg, alen) : parse_error(p, "include what?");
 		if (check_glob(p, arg, alen))
 			return -1;
-		if (glob_list_add(&p->r->lists[keywords[k].list], arg, alen))
+		if (keywords[k].list == LIST_RUNTIME_MODULE || keywords[k].list == LIST_POOL_MODULE
+			    ? glob_list_add(&p->r->lists[keywords[k].list], arg, alen)
+			    : name_list_add(&p->r->lists[keywords[k].list], arg, alen))
 			return parse_error(p, "out of memory");
 		return 0;
 	}
@@ -280,7 +327,8 @@ static int parse_rule_line(struct parse_ctx *p, const char *s, size_t len)
 		return parse_error(p, "allocator kind must be 'per-allocation' or 'pool'");
 	return parse_error(p,
 			   "unknown rule '%.*s' (expected runtime-module, runtime-function, "
-			   "allocator, thread-stack, mapping, suppress or include)",
+			   "static-runtime-function, allocator, thread-stack, mapping, "
+			   "program-api, suppress or include)",
 			   (int)(len > 40 ? 40 : len), s);
 }
 
@@ -377,20 +425,26 @@ static int add_file(struct parse_ctx *p, const char *path, bool suppressions)
 int rules_add_file(struct rules *r, const char *path, bool suppressions, char *err, size_t errlen)
 {
 	struct parse_ctx p = {.r = r, .err = err, .errlen = errlen};
+	int ret;
 
 	if (errlen)
 		err[0] = '\0';
-	return add_file(&p, path, suppressions);
+	ret = add_file(&p, path, suppressions);
+	sort_names(r);
+	return ret;
 }
 
 int rules_add_text(struct rules *r, const char *name, const char *text, size_t len,
 		   bool suppressions, char *err, size_t errlen)
 {
 	struct parse_ctx p = {.r = r, .name = name, .err = err, .errlen = errlen};
+	int ret;
 
 	if (errlen)
 		err[0] = '\0';
-	return parse_text(&p, text, len, suppressions);
+	ret = parse_text(&p, text, len, suppressions);
+	sort_names(r);
+	return ret;
 }
 
 /* ---- matching ---- */
@@ -416,6 +470,8 @@ static bool list_matches_function(const struct glob_list *l, const char *functio
 {
 	if (!function)
 		return false;
+	if (l->nlit && bsearch(&function, l->lit, l->nlit, sizeof(char *), compare_strings))
+		return true;
 	for (size_t i = 0; i < l->n; i++)
 		if (fnmatch(l->v[i], function, 0) == 0)
 			return true;
@@ -449,13 +505,17 @@ static bool is_allocator(const struct rules *r, const struct frame_info *f)
 	       list_matches_function(&r->lists[LIST_POOL], f->function);
 }
 
-/* Part of the runtime: a runtime module, a runtime function, or an allocator
- * entry point wherever it lives (a program's own pool allocator). */
+/* Part of the runtime: a runtime module, a runtime function, an allocator entry
+ * point wherever it lives (a program's own pool allocator), a program API of a
+ * language runtime, or a C runtime function linked into a static executable. */
 static bool in_runtime(const struct rules *r, const struct frame_info *f)
 {
 	return rules_is_runtime_module(r, f->module) ||
 	       list_matches_function(&r->lists[LIST_RUNTIME_FUNCTION], f->function) ||
-	       is_allocator(r, f);
+	       is_allocator(r, f) ||
+	       list_matches_function(&r->lists[LIST_PROGRAM_API], f->function) ||
+	       (f->static_exe &&
+		list_matches_function(&r->lists[LIST_STATIC_RUNTIME], f->function));
 }
 
 static bool frame_matches_glob(const char *glob, const struct frame_info *f)
@@ -482,11 +542,11 @@ static bool suppressed(const struct rules *r, const struct frame_info *f, size_t
 	return false;
 }
 
-/* Index of the outermost frame inside a pool allocator, or -1. */
-static long outermost_pool_frame(const struct rules *r, const struct frame_info *f, size_t n)
+/* Index of the outermost frame of f[0..n) in list, or -1. */
+static long outermost_in_list(const struct rules *r, int list, const struct frame_info *f, size_t n)
 {
 	for (size_t i = n; i-- > 0;)
-		if (list_matches_function(&r->lists[LIST_POOL], f[i].function))
+		if (list_matches_function(&r->lists[list], f[i].function))
 			return (long)i;
 	return -1;
 }
@@ -508,9 +568,10 @@ static bool is_pool_growth(const struct region *example)
 enum site_category rules_classify(const struct rules *r, const struct frame_info *f, size_t n,
 				  const struct region *example, size_t *callsite)
 {
-	long pool = n ? outermost_pool_frame(r, f, n) : -1;
+	long pool = outermost_in_list(r, LIST_POOL, f, n);
 	size_t c = pool >= 0 ? (size_t)pool + 1 : 0;
 	const struct frame_info *api;
+	long papi;
 
 	while (c < n && in_runtime(r, &f[c]))
 		c++;
@@ -522,6 +583,17 @@ enum site_category rules_classify(const struct rules *r, const struct frame_info
 		return CAT_USER_SUPPRESSED;
 	if (pool >= 0)
 		return CAT_MALLOC_HEAP;
+	/* a language runtime mapped memory for the program's own objects: the
+	 * program's, wherever the runtime called from (interpreted code has no
+	 * frame outside the runtime: then the API itself is the call site) */
+	papi = outermost_in_list(r, LIST_PROGRAM_API, f, c);
+	if (papi >= 0) {
+		if (callsite && c == n)
+			*callsite = (size_t)papi;
+		if (is_pool_growth(example) && any_in_list(r, LIST_PER_ALLOCATION, f, (size_t)papi))
+			return CAT_MALLOC_HEAP;
+		return CAT_PROGRAM;
+	}
 	if (c == n)
 		return CAT_LOADER;
 	if (unnamed_pool_code(r, &f[c]))

@@ -41,7 +41,8 @@ struct sym_module {
 	size_t build_id_len; /* 0: unknown */
 	bool build_id_recorded;
 	char build_id_hex[2 * SYMBOLIZER_MAX_BUILD_ID + 1];
-	char *stand_in; /* the debug file read in place of a missing or other file */
+	char *stand_in;	 /* the debug file read in place of a missing or other file */
+	bool static_exe; /* an executable without an interpreter: its own C runtime */
 };
 
 struct memo {
@@ -51,6 +52,7 @@ struct memo {
 	const char *function;
 	uint64_t func_start;
 	const char *file;
+	bool static_exe;
 };
 
 struct symbolizer {
@@ -511,6 +513,49 @@ static const char *module_file(struct symbolizer *s, struct sym_module *m)
 	return m->stand_in;
 }
 
+/* DT_FLAGS_1 has DF_1_PIE in the dynamic section described by ph. */
+static bool has_pie_flag(Elf *elf, const GElf_Phdr *ph)
+{
+	Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_DYN);
+	size_t n = d ? d->d_size / gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		GElf_Dyn dyn;
+
+		if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag == DT_FLAGS_1)
+			return (dyn.d_un.d_val & DF_1_PIE) != 0;
+	}
+	return false;
+}
+
+/* A statically linked executable (gcc -static, -static-pie, Go): no PT_INTERP,
+ * and an ET_EXEC or a position-independent executable (DF_1_PIE), not a shared
+ * library. */
+static bool is_static_exe(Dwfl_Module *mod)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	GElf_Ehdr eh;
+	size_t nph;
+	bool pie = false;
+
+	if (!elf || !gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &nph))
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			return false;
+		if (ph.p_type == PT_INTERP)
+			return false;
+		if (ph.p_type == PT_DYNAMIC && eh.e_type == ET_DYN)
+			pie = has_pie_flag(elf, &ph);
+	}
+	return eh.e_type == ET_EXEC || pie;
+}
+
 /* The module in slot id (see lookup()), loaded on first use from the file at
  * path_id, or from a stand-in when build_id (hex, recorded at capture; NULL:
  * none) says the file is another build. */
@@ -568,6 +613,7 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id, uint32_t
 	m->no_dwarf = dwfl_module_getdwarf(m->mod, &bias) == NULL;
 	s->loading = NULL;
 	download_done(s, m);
+	m->static_exe = is_static_exe(m->mod);
 	return m;
 }
 
@@ -636,6 +682,7 @@ static void resolve_address(struct symbolizer *s, uint32_t module, uint32_t path
 	*e = (struct memo){.addr = addr, .module = module};
 	if (!m)
 		return;
+	e->static_exe = m->static_exe;
 	sym = find_symbol(m, addr);
 	if (sym) {
 		e->function = demangle(s, sym->name);
@@ -669,6 +716,7 @@ static void lookup(struct symbolizer *s, uint32_t module, uint32_t path_id, cons
 	out->line = 0;
 	out->build_id = NULL;
 	out->module_offset = 0;
+	out->static_exe = false;
 	if (module == 0 || path_id == 0 || !out->module)
 		return;
 	out->module_offset = offset;
@@ -686,6 +734,7 @@ static void lookup(struct symbolizer *s, uint32_t module, uint32_t path_id, cons
 		}
 	}
 	out->function = e->function;
+	out->static_exe = e->static_exe;
 	out->offset = e->function ? offset - e->func_start : offset; /* else: in the module */
 	out->file = e->file;
 	out->line = e->line;

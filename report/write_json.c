@@ -158,8 +158,13 @@ static void json_head(struct report_ctx *c)
 		d->events[MEM_BRK], d->events[MEM_SHMAT], d->events[MEM_SHMDT], d->failed);
 	fprintf(f,
 		", \"totals\": {\"regions\": %zu, \"bytes\": %" PRIu64 ", \"sites\": %zu"
-		", \"suppressed_regions\": %zu, \"suppressed_bytes\": %" PRIu64 "}",
-		c->unsup_regions, c->unsup_bytes, c->unsup_sites, c->sup_regions, c->sup_bytes);
+		", \"suppressed_regions\": %zu, \"suppressed_bytes\": %" PRIu64
+		", \"hidden_regions\": %zu, \"hidden_bytes\": %" PRIu64
+		", \"exited_processes\": %zu, \"exited_regions\": %zu, \"exited_bytes\": %" PRIu64
+		"}",
+		c->unsup_regions, c->unsup_bytes, c->unsup_sites, c->sup_regions, c->sup_bytes,
+		c->small_regions + c->young_regions, c->small_bytes + c->young_bytes,
+		c->exited_procs, c->exited_regions, c->exited_bytes);
 }
 
 static void json_process(FILE *f, bool first, int32_t pid, const char *exe,

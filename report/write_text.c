@@ -80,6 +80,41 @@ static void text_traced_what(FILE *f, const struct report_data *d)
 		fprintf(f, "%s%" PRId32, i ? "," : "", d->pids[i]);
 }
 
+static void text_count(FILE *f, size_t regions, uint64_t bytes)
+{
+	fprintf(f, "%zu %s (", regions, plural(regions, "region", "regions"));
+	text_size(f, bytes);
+	fputc(')', f);
+}
+
+/* What --min-size, --min-age and the exited-process summary kept off the list,
+ * so that a short or empty report never hides that there was more. */
+static void text_hidden(struct report_ctx *c)
+{
+	FILE *f = c->out;
+
+	if (c->small_regions || c->young_regions) {
+		fputs("        not shown: ", f);
+		if (c->small_regions) {
+			text_count(f, c->small_regions, c->small_bytes);
+			fputs(" in sites under --min-size ", f);
+			text_size(f, c->o->min_size);
+		}
+		if (c->young_regions) {
+			fputs(c->small_regions ? ", " : "", f);
+			text_count(f, c->young_regions, c->young_bytes);
+			fprintf(f, " younger than --min-age %g s", c->o->min_age);
+		}
+		fputc('\n', f);
+	}
+	if (c->exited_regions) {
+		fprintf(f, "        exited during the window: %zu %s held ", c->exited_procs,
+			plural(c->exited_procs, "process", "processes"));
+		text_count(f, c->exited_regions, c->exited_bytes);
+		fputs(" when they exited (the kernel freed them; --exited lists them)\n", f);
+	}
+}
+
 static void text_headline(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
@@ -91,12 +126,14 @@ static void text_headline(struct report_ctx *c)
 		fputs(" --\n", f);
 	}
 	if (!c->unsup_regions) {
-		fputs("vmleak: no unmatched mappings (", f);
+		bool hidden = c->young_regions || c->small_regions || c->exited_regions;
+		fprintf(f, "vmleak: no unmatched mappings%s (", hidden ? " shown" : "");
 		if (text_events(f, d))
 			fputs(" traced", f);
 		fputs(" in ", f);
 		text_seconds(f, d->duration_s);
 		fputs(")\n", f);
+		text_hidden(c);
 		return;
 	}
 	fprintf(f, "vmleak: %zu %s (", c->unsup_regions,
@@ -112,6 +149,7 @@ static void text_headline(struct report_ctx *c)
 	fputs(": ", f);
 	text_events(f, d);
 	fputc('\n', f);
+	text_hidden(c);
 }
 
 /* "pid 5981" or "pids 1,2,3" (at most TEXT_MAX_PIDS, then ",..."). */

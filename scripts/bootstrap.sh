@@ -12,6 +12,9 @@ PACKAGES=(
 	gcc-multilib
 	# real servers and load generators for the reliability tests
 	nginx-light redis-server redis-tools wrk
+	# language runtimes for tests/integration/test_runtimes.py (a nodejs
+	# already installed from elsewhere counts); gcc -static uses libc6-dev's libc.a
+	openjdk-17-jdk-headless nodejs golang-go
 	# the Debian package and its checks (tests/integration/test_package.py)
 	dpkg-dev lintian bash-completion
 	# a local debuginfod server and a private network for its test

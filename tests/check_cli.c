@@ -253,7 +253,7 @@ START_TEST(defaults)
 	ck_assert(!c.o.verify);
 	ck_assert_int_eq(c.o.error_exitcode, -1);
 	ck_assert(!c.o.quiet);
-	ck_assert_int_eq(c.o.unwinder, UNWINDER_LIBUNWIND);
+	ck_assert_int_eq(c.o.unwinder, UNWINDER_LIBDW);
 	cli_free(&c.o);
 }
 END_TEST

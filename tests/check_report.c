@@ -20,16 +20,17 @@
 /* ---- fixtures ---- */
 
 static const struct frame_info main_frames[] = {
-	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0},
-	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0},
+	{0x7f0000001000, "mmap64", 0x20, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0, NULL, 0,
+	 false},
+	{0x40117e, "main", 0x2e, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
 	{0x7f0000002000, "__libc_start_main", 0x80, "/lib/x86_64-linux-gnu/libc.so.6", NULL, 0,
-	 NULL, 0},
-	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0},
+	 NULL, 0, false},
+	{0x401050, "_start", 0x25, "/root/prog", NULL, 0, NULL, 0, false},
 };
 
 static const struct frame_info unknown_frames[] = {
-	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0},
-	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0},
+	{0x7f0000003000, NULL, 0x1234, "/usr/lib/libfoo.so", NULL, 0, NULL, 0, false},
+	{0x401200, "leaker", 0x10, "/root/prog", "/root/prog.c", 40, NULL, 0, false},
 };
 
 /* Stack id i is resolved to category cats[i] with main_frames (or none). */
@@ -411,7 +412,7 @@ START_TEST(test_totals_and_suppressed_accounting)
 	ck_assert_int_eq(ret, 3);
 	ck_assert_ptr_nonnull(strstr(out, "\"totals\": {\"regions\": 3, \"bytes\": 86016, "
 					  "\"sites\": 2, \"suppressed_regions\": 6, "
-					  "\"suppressed_bytes\": 8544256}"));
+					  "\"suppressed_bytes\": 8544256, \"hidden_regions\": 0"));
 	ck_assert_ptr_null(strstr(out, "\"suppressed\": true"));
 	ck_assert_uint_eq(count_substr(out, "\"suppressed\": false"), 2);
 	ck_assert_ptr_nonnull(
@@ -492,7 +493,10 @@ START_TEST(test_min_size_filter)
 	ck_assert_ptr_nonnull(strstr(out, "\"totals\": {\"regions\": 3, \"bytes\": 73728, "
 					  "\"sites\": 2,"));
 	ck_assert_ptr_null(strstr(out, "\"start\": \"0x30000\""));
-	ck_assert_int_eq(resolver.calls[2], 0);
+	/* the small site is resolved all the same: only its category says whether
+	 * the headline must count it among what the filter hid */
+	ck_assert_int_eq(resolver.calls[2], 1);
+	ck_assert_ptr_nonnull(strstr(out, "\"hidden_regions\": 1, \"hidden_bytes\": 4096,"));
 	free(out);
 }
 END_TEST
@@ -580,7 +584,8 @@ START_TEST(test_json_schema_with_python)
 		"assert o[\"events\"]=={\"mmap\":6,\"munmap\":0,\"mremap\":0,\"brk\":3,"
 		"\"shmat\":0,\"shmdt\":0,\"failed\":1}\n"
 		"assert list(o[\"totals\"])==[\"regions\",\"bytes\",\"sites\","
-		"\"suppressed_regions\",\"suppressed_bytes\"]\n"
+		"\"suppressed_regions\",\"suppressed_bytes\",\"hidden_regions\",\"hidden_bytes\","
+		"\"exited_processes\",\"exited_regions\",\"exited_bytes\"]\n"
 		"s=o[\"sites\"][0]\n"
 		"assert list(s)==[\"bytes\",\"count\",\"syscall\",\"kind\",\"prot\",\"flags\","
 		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"pids\","
@@ -701,9 +706,10 @@ START_TEST(test_json_escapes_hostile_paths)
 	regs[0].r.path = strtab_intern(t, hostile);
 	ck_assert_uint_ne(regs[0].r.path, 0);
 	out = run(REPORT_JSON, NULL);
-	ck_assert_ptr_nonnull(strstr(out,
-				     "\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
-				     "\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
+	ck_assert_ptr_nonnull(strstr(
+		out,
+		"\"path\": \"/tmp/a\\\"b\\\\c\\nd\\u0001e\\ufffdf\\ufffd"
+		"\\ufffdg\\ufffd\\ufffd\\ufffdh\xc3\xa9i\\ufffd\\ufffd\", \"first_frames\": null}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"command\": [\"./x\\u007f\\\"\"]"));
 	if (have_python())
 		ck_assert(python_check(out, "p=o[\"sites\"][0][\"regions\"][0][\"path\"]\n"
@@ -849,9 +855,9 @@ END_TEST
 START_TEST(test_text_names_the_api_called)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0},
-		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0},
-		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0},
+		{0x7f0000001000, "mmap64", 0x20, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x7f0000002000, "malloc", 0x40, "/lib/libc.so.6", NULL, 0, NULL, 0, false},
+		{0x401200, "leak_big", 0x10, "/root/prog", "/root/prog.c", 27, NULL, 0, false},
 	};
 	struct frame_info via_sbrk[3];
 	char *out;
@@ -904,8 +910,8 @@ START_TEST(test_text_source_path_relative_to_cwd)
 	char dir[] = "/tmp/check_report.XXXXXX";
 	char file[256], other[256];
 	struct frame_info frames[2] = {
-		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0},
-		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0},
+		{0x401000, "leak_here", 0x10, "/root/prog", file, 12, NULL, 0, false},
+		{0x402000, "caller", 0x20, "/root/prog", other, 34, NULL, 0, false},
 	};
 	char *out;
 
@@ -977,10 +983,10 @@ END_TEST
 START_TEST(test_folded_unknown_and_hostile_frames)
 {
 	static const struct frame_info frames[] = {
-		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0},
+		{0x7f0000005000, NULL, 0, "/usr/lib/libbar.so", NULL, 0, NULL, 0, false},
 		{0x7f0000006000, "op;er\nator new(unsigned long)", 0x8, "/usr/lib/libx.so", NULL, 0,
-		 NULL, 0},
-		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0},
+		 NULL, 0, false},
+		{0x402000, NULL, 0, NULL, NULL, 0, NULL, 0, false},
 	};
 	char *out;
 

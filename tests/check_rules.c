@@ -17,10 +17,20 @@
 #define STDCXX "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
 #define PROG   "/root/app"
 #define PY     "/usr/bin/python3.11"
+#define JVM    "/usr/lib/jvm/java-17-openjdk-amd64/lib/server/libjvm.so"
+#define NIO    "/usr/lib/jvm/java-17-openjdk-amd64/lib/libnio.so"
+#define NODE   "/usr/bin/node"
+#define GOPROG "/root/goapp"
 
 #define FR(fn, mod)                                             \
 	{                                                       \
 		.pc = 0x1000, .function = (fn), .module = (mod) \
+	}
+
+/* A frame of a statically linked executable (its own copy of the C library). */
+#define SFR(fn, mod)                                                                \
+	{                                                                           \
+		.pc = 0x1000, .function = (fn), .module = (mod), .static_exe = true \
 	}
 
 static struct rules *defaults(void)
@@ -162,6 +172,192 @@ START_TEST(test_user_pool_allocator)
 }
 END_TEST
 
+/* gcc -static: the C library's functions are recognised by name in the program
+ * itself and blamed as libc.so.6's would be; the same names in a dynamically
+ * linked program are the program's own. */
+START_TEST(test_static_program)
+{
+	struct rules *r = defaults();
+	struct frame_info chunk[] = {SFR("mmap", PROG),
+				     SFR("sysmalloc_mmap.constprop.0", PROG),
+				     SFR("sysmalloc", PROG),
+				     SFR("_int_malloc", PROG),
+				     SFR("malloc", PROG),
+				     SFR("leak_big", PROG),
+				     SFR("main", PROG),
+				     SFR("__libc_start_call_main", PROG),
+				     SFR("__libc_start_main_impl", PROG),
+				     SFR("_start", PROG)};
+	struct frame_info direct[] = {SFR("mmap", PROG), SFR("leak_one", PROG), SFR("main", PROG),
+				      SFR("__libc_start_call_main", PROG)};
+	struct frame_info grow[] = {SFR("brk", PROG),
+				    SFR("sbrk", PROG),
+				    SFR("sysmalloc", PROG),
+				    SFR("_int_malloc", PROG),
+				    SFR("malloc", PROG),
+				    SFR("main", PROG),
+				    SFR("__libc_start_call_main", PROG)};
+	struct frame_info tls[] = {SFR("_dl_early_allocate", PROG), SFR("__libc_setup_tls", PROG),
+				   SFR("__libc_start_main_impl", PROG), SFR("_start", PROG)};
+	struct frame_info locale[] = {SFR("mmap", PROG), SFR("_nl_load_locale_from_archive", PROG),
+				      SFR("_nl_find_locale", PROG), SFR("setlocale", PROG),
+				      SFR("main", PROG)};
+	struct frame_info dynamic[] = {FR("mmap", LIBC), FR("sysmalloc", PROG), FR("main", PROG)};
+	size_t cs = 99;
+
+	ck_assert_int_eq(CLASSIFY(r, chunk, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 5);
+	ck_assert_int_eq(CLASSIFY(r, direct, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 1);
+	ck_assert_int_eq(CLASSIFY(r, grow, &brk_rw, &cs), CAT_MALLOC_HEAP);
+	ck_assert_uint_eq(cs, 5);
+	ck_assert_int_eq(CLASSIFY(r, tls, &brk_rw, &cs), CAT_LOADER);
+	ck_assert_int_eq(CLASSIFY(r, locale, &anon_rw, &cs), CAT_RUNTIME);
+	ck_assert_uint_eq(cs, 4);
+	/* a dynamic program's own function named like a libc internal */
+	ck_assert_int_eq(CLASSIFY(r, dynamic, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 1);
+	rules_free(r);
+}
+END_TEST
+
+/* The JVM: its reservations are the runtime's; a direct ByteBuffer (Unsafe) and
+ * FileChannel.map are the Java program's, called from interpreted or compiled
+ * code (anonymous memory: no module, no name). */
+START_TEST(test_jvm)
+{
+	struct rules *r = defaults();
+	struct frame_info heap[] = {FR("mmap", LIBC),
+				    FR("os::pd_reserve_memory(unsigned long, bool)", JVM),
+				    FR("Universe::reserve_heap(unsigned long, unsigned long)", JVM),
+				    FR("JNI_CreateJavaVM", JVM),
+				    FR("JavaMain", "/usr/lib/jvm/x/lib/libjli.so"),
+				    FR("start_thread", LIBC)};
+	struct frame_info meta[] = {FR("mmap", LIBC),
+				    FR("os::pd_commit_memory(char*, unsigned long, bool)", JVM),
+				    FR("Metaspace::allocate(ClassLoaderData*)", JVM),
+				    FR("InterpreterRuntime::_new(JavaThread*)", JVM),
+				    FR(NULL, NULL),
+				    FR(NULL, NULL)};
+	struct frame_info direct[] = {FR("mmap", LIBC),
+				      FR("sysmalloc", LIBC),
+				      FR("malloc", LIBC),
+				      FR("os::malloc(unsigned long, MEMFLAGS)", JVM),
+				      FR("Unsafe_AllocateMemory0", JVM),
+				      FR(NULL, NULL),
+				      FR(NULL, NULL)};
+	struct frame_info map[] = {FR("mmap64", LIBC),
+				   FR("Java_sun_nio_ch_FileChannelImpl_map0", NIO), FR(NULL, NULL)};
+	size_t cs = 99;
+
+	ck_assert_int_eq(CLASSIFY(r, heap, &anon_none, &cs), CAT_LOADER);
+	ck_assert_int_eq(CLASSIFY(r, meta, &anon_rw, &cs), CAT_RUNTIME);
+	ck_assert_uint_eq(cs, 4);
+	ck_assert_int_eq(CLASSIFY(r, direct, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 5);
+	/* malloc's arena reservation under a direct buffer is still malloc's pool */
+	ck_assert_int_eq(CLASSIFY(r, direct, &anon_none, &cs), CAT_MALLOC_HEAP);
+	ck_assert_int_eq(CLASSIFY(r, map, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 2);
+	rules_free(r);
+}
+END_TEST
+
+/* node: V8's heap is the runtime's; an ArrayBuffer's backing store is the
+ * program's even when interpreted JavaScript leaves no frame outside node. */
+START_TEST(test_node)
+{
+	struct rules *r = defaults();
+	struct frame_info heap[] = {FR("mmap", LIBC),
+				    FR("v8::base::OS::Allocate(void*)", NODE),
+				    FR("v8::internal::SemiSpace::GrowTo(unsigned long)", NODE),
+				    FR("Builtins_InterpreterEntryTrampoline", NODE),
+				    FR("node::Start(int, char**)", NODE),
+				    FR("__libc_start_main", LIBC),
+				    FR("_start", NODE)};
+	struct frame_info ab[] = {
+		FR("mmap", LIBC),
+		FR("calloc", LIBC),
+		FR("node::NodeArrayBufferAllocator::Allocate(unsigned long)", NODE),
+		FR("v8::internal::BackingStore::Allocate(v8::internal::Isolate*)", NODE),
+		FR("Builtins_InterpreterEntryTrampoline", NODE),
+		FR("node::Start(int, char**)", NODE),
+		FR("_start", NODE)};
+	struct frame_info jit[] = {
+		FR("mmap", LIBC),
+		FR("calloc", LIBC),
+		FR("node::NodeArrayBufferAllocator::Allocate(unsigned long)", NODE),
+		FR("Builtins_ArrayBufferConstructor", NODE),
+		FR(NULL, NULL),
+		FR("node::Start(int, char**)", NODE)};
+	size_t cs = 99;
+
+	ck_assert_int_eq(CLASSIFY(r, heap, &anon_none, &cs), CAT_LOADER);
+	ck_assert_int_eq(CLASSIFY(r, ab, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 3); /* the outermost program API: no frame outside node */
+	ck_assert_int_eq(CLASSIFY(r, ab, &brk_rw, &cs), CAT_MALLOC_HEAP);
+	ck_assert_int_eq(CLASSIFY(r, jit, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 4); /* JIT-compiled code is outside the runtime */
+	rules_free(r);
+}
+END_TEST
+
+/* Go: the runtime's heap and its internals are not the program's; syscall.Mmap is. */
+START_TEST(test_go)
+{
+	struct rules *r = defaults();
+	struct frame_info heap[] = {
+		SFR("runtime.sysMmap.abi0", GOPROG),  SFR("runtime.mmap", GOPROG),
+		SFR("runtime.(*mheap).grow", GOPROG), SFR("runtime.mallocgc", GOPROG),
+		SFR("runtime.makeslice", GOPROG),     SFR("main.main", GOPROG),
+		SFR("runtime.main", GOPROG),	      SFR("runtime.goexit.abi0", GOPROG)};
+	struct frame_info init[] = {
+		SFR("runtime.sysMmap.abi0", GOPROG), SFR("runtime.sysReserve", GOPROG),
+		SFR("runtime.mallocinit", GOPROG), SFR("runtime.rt0_go.abi0", GOPROG)};
+	struct frame_info leak[] = {SFR("runtime/internal/syscall.Syscall6", GOPROG),
+				    SFR("syscall.Syscall6", GOPROG),
+				    SFR("syscall.mmap", GOPROG),
+				    SFR("syscall.(*mmapper).Mmap", GOPROG),
+				    SFR("main.leakMapping", GOPROG),
+				    SFR("main.main", GOPROG),
+				    SFR("runtime.main", GOPROG)};
+	size_t cs = 99;
+
+	ck_assert_int_eq(CLASSIFY(r, heap, &anon_rw, &cs), CAT_MALLOC_HEAP);
+	ck_assert_int_eq(CLASSIFY(r, init, &anon_none, &cs), CAT_LOADER);
+	ck_assert_int_eq(CLASSIFY(r, leak, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 4);
+	rules_free(r);
+}
+END_TEST
+
+/* Plain names (a sorted table) and patterns mix in one list. */
+START_TEST(test_plain_names_and_patterns)
+{
+	struct rules *r = rules_new();
+	const char text[] = "runtime-module libc.so*\nmapping mmap\n"
+			    "static-runtime-function zeta\nstatic-runtime-function alpha\n"
+			    "static-runtime-function mid_*\nstatic-runtime-function mmap\n"
+			    "program-api my_buffer_new\n";
+	struct frame_info a[] = {SFR("mmap", PROG), SFR("alpha", PROG), SFR("zeta", PROG),
+				 SFR("mid_x", PROG), SFR("user", PROG)};
+	struct frame_info b[] = {FR("mmap", LIBC), FR("my_buffer_new", PROG), FR("alpha", PROG)};
+	char err[256];
+	size_t cs = 99;
+
+	ck_assert_int_eq(rules_add_text(r, "t.rules", text, strlen(text), false, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(CLASSIFY(r, a, &anon_rw, &cs), CAT_RUNTIME);
+	ck_assert_uint_eq(cs, 4);
+	a[2].function = "zeta2";
+	ck_assert_int_eq(CLASSIFY(r, a, &anon_rw, &cs), CAT_RUNTIME);
+	ck_assert_uint_eq(cs, 2);
+	ck_assert_int_eq(CLASSIFY(r, b, &anon_rw, &cs), CAT_PROGRAM);
+	ck_assert_uint_eq(cs, 2);
+	rules_free(r);
+}
+END_TEST
+
 static char *write_temp(const char *content, size_t len)
 {
 	char *path = strdup("/tmp/check_rules.XXXXXX");
@@ -282,6 +478,11 @@ int main(void)
 	tcase_add_test(tc, test_own_library);
 	tcase_add_test(tc, test_pool_module_unnamed_code);
 	tcase_add_test(tc, test_user_pool_allocator);
+	tcase_add_test(tc, test_static_program);
+	tcase_add_test(tc, test_jvm);
+	tcase_add_test(tc, test_node);
+	tcase_add_test(tc, test_go);
+	tcase_add_test(tc, test_plain_names_and_patterns);
 	tcase_add_test(tc, test_suppressions);
 	tcase_add_test(tc, test_malformed);
 	tcase_add_test(tc, test_binary_garbage);

@@ -31,6 +31,7 @@ enum long_only_option {
 	OPT_MIN_SIZE,
 	OPT_MIN_AGE,
 	OPT_ALL,
+	OPT_EXITED,
 	OPT_SUPPRESSIONS,
 	OPT_LOG,
 	OPT_VERIFY,
@@ -55,6 +56,7 @@ static const struct option long_options[] = {
 	{"min-size", required_argument, NULL, OPT_MIN_SIZE},
 	{"min-age", required_argument, NULL, OPT_MIN_AGE},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"exited", no_argument, NULL, OPT_EXITED},
 	{"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
 	{"log", required_argument, NULL, OPT_LOG},
 	{"verify", no_argument, NULL, OPT_VERIFY},
@@ -94,12 +96,14 @@ static const char help_text[] =
 	"      --min-age SEC        report only regions at least SEC seconds old\n"
 	"      --all                also report regions of the dynamic loader and other\n"
 	"                           runtime internals (hidden by default)\n"
+	"      --exited             attach mode: list the regions of processes that exited\n"
+	"                           during the window (default: one summary line)\n"
 	"      --suppressions FILE  extra suppression rules, one per line; may repeat\n"
 	"      --log FILE           also write one line per memory syscall (strace notation)\n"
 	"      --verify             compare the ledger with /proc/PID/maps when reporting\n"
 	"      --error-exitcode N   exit with N (1-255) when the report holds any\n"
 	"                           unsuppressed region\n"
-	"      --unwinder NAME      backtrace engine: libunwind (default) or libdw\n"
+	"      --unwinder NAME      backtrace engine: libdw (default) or libunwind\n"
 	"      --debug-dir DIR      also look for separate debug files under DIR (by\n"
 	"                           build-id and debuglink); may repeat\n"
 	"      --symbolize FILE     resolve the frames of a JSON report made earlier\n"
@@ -438,7 +442,7 @@ static void set_defaults(struct options *o)
 	o->min_size = 0;
 	o->min_age = 0;
 	o->error_exitcode = -1;
-	o->unwinder = UNWINDER_LIBUNWIND;
+	o->unwinder = UNWINDER_LIBDW;
 }
 
 /* How many long options start with the given prefix (for "ambiguous" errors). */
@@ -562,6 +566,9 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case OPT_ALL:
 		o->all = true;
+		break;
+	case OPT_EXITED:
+		o->exited = true;
 		break;
 	case OPT_SUPPRESSIONS:
 		if (reject_empty("--suppressions", arg, err, errlen) < 0)

@@ -32,6 +32,7 @@ struct options {
 	uint64_t min_size;
 	double min_age; /* seconds; 0 = all */
 	bool all;
+	bool exited;	     /* --exited: list regions of processes that exited (attach mode) */
 	char **suppressions; /* --suppressions files (points into argv) */
 	size_t nsuppressions;
 	const char *log; /* --log FILE */

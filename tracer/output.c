@@ -21,6 +21,8 @@ struct live_ctx {
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
+	int32_t *exited_pids; /* attach mode: processes that exited in the window */
+	size_t nexited;
 };
 
 static int push_ptr(struct live_ctx *c, const struct region *r)
@@ -148,6 +150,24 @@ static size_t count_exited_thread_stacks(struct addr_space *as, const struct reg
 	return count;
 }
 
+static int add_exited_pid(struct live_ctx *c, int32_t pid)
+{
+	int32_t *v = realloc(c->exited_pids, (c->nexited + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->exited_pids = v;
+	c->exited_pids[c->nexited++] = pid;
+	return 0;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* Pointers to the regions of every address space that counts: the finished
  * ones (frozen at their last exit) and the ones still alive. Fork copies are
  * gathered last, once the copies array has stopped moving. */
@@ -158,6 +178,8 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 		if (as->ignored || (as->users <= 0 && !as->snapshotted))
 			continue;
 		size_t first = c->n;
+		if (as->users <= 0 && !t->launch && add_exited_pid(c, tid_lookup(t, as->pid)))
+			return -ENOMEM;
 		c->as = as;
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
@@ -171,6 +193,7 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 
 static void live_ctx_free(struct live_ctx *c)
 {
+	free(c->exited_pids);
 	free(c->v);
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);
@@ -307,6 +330,11 @@ long tracer_write_report(struct tracer *t, bool final)
 		d.resolve_ctx = t->sym;
 	}
 	d.dead_thread_stacks = c.dead_thread_stacks;
+	if (c.nexited)
+		qsort(c.exited_pids, c.nexited, sizeof(*c.exited_pids), cmp_i32);
+	d.exited_pids = c.exited_pids;
+	d.nexited_pids = c.nexited;
+	o.hide_exited = !t->opt->exited;
 	/* debuginfod only for the final report: nothing waits for it then, while
 	 * an interim report holds up every traced thread at its next syscall */
 	network = final && t->sym && t->debuginfod_urls;

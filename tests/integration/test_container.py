@@ -15,9 +15,11 @@ from vmleak_common import SRC, kill_group, main, prog, run_vmleak, source_line, 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"), "needs root and unshare")
 class ForeignMountNamespace(unittest.TestCase):
-    def test_attach_symbolizes_from_the_process_root(self):
+    def attach_to_leaker(self, exe):
+        """Runs exe from a tmpfs mounted only in its own mount namespace, attaches
+        for 0.5 s; returns (pid, mount point, unsuppressed sites)."""
         with tempfile.TemporaryDirectory() as mnt:
-            script = (f'mount -t tmpfs none {mnt} && cp {prog("slow_leaker")} {mnt}/leaker '
+            script = (f'mount -t tmpfs none {mnt} && cp {exe} {mnt}/leaker '
                       f'&& exec {mnt}/leaker')
             leaker = spawn(["unshare", "--mount", "sh", "-c", script],
                            stdout=subprocess.PIPE)
@@ -32,14 +34,31 @@ class ForeignMountNamespace(unittest.TestCase):
                 self.assertEqual(proc.returncode, 0, proc.stderr)
                 sites = [s for s in report["sites"] if not s["suppressed"]]
                 self.assertTrue(sites, report["sites"])
-                mains = [f for s in sites for f in s["frames"] if f["function"] == "main"]
-                self.assertTrue(mains, sites[0]["frames"])
-                self.assertEqual(mains[0]["module"], f"/proc/{leaker.pid}/root{mnt}/leaker")
-                src = os.path.join(SRC, "tests", "progs", "slow_leaker.c")
-                self.assertEqual(mains[0]["line"], source_line(src, "mmap(NULL, 4096"))
+                return leaker.pid, mnt, sites
             finally:
                 kill_group(leaker)
                 leaker.stdout.close()
+
+    def test_attach_symbolizes_from_the_process_root(self):
+        pid, mnt, sites = self.attach_to_leaker(prog("slow_leaker"))
+        mains = [f for s in sites for f in s["frames"] if f["function"] == "main"]
+        self.assertTrue(mains, sites[0]["frames"])
+        self.assertEqual(mains[0]["module"], f"/proc/{pid}/root{mnt}/leaker")
+        src = os.path.join(SRC, "tests", "progs", "slow_leaker.c")
+        self.assertEqual(mains[0]["line"], source_line(src, "mmap(NULL, 4096"))
+
+    def test_unwinds_through_code_without_frame_pointers(self):
+        """The unwinder reads the program's call frame information from the
+        process's own file too: no frame pointer to fall back on here."""
+        src = os.path.join(SRC, "tests", "progs", "slow_leaker.c")
+        with tempfile.TemporaryDirectory() as d:
+            exe = os.path.join(d, "leaker_nofp")
+            subprocess.run(["gcc", "-O2", "-fomit-frame-pointer", "-g", "-o", exe, src],
+                           check=True)
+            _, _, sites = self.attach_to_leaker(exe)
+        names = [f["function"] for f in sites[0]["frames"]]
+        self.assertIn("main", names)
+        self.assertIn("__libc_start_main", names[names.index("main"):], names)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ import subprocess
 import tempfile
 import unittest
 
-from vmleak_common import (example, kill_group, main, prog, run_json, run_vmleak, spawn,
-                           unsuppressed)
+from vmleak_common import (Leaker, example, kill_group, main, prog, run_json, run_vmleak,
+                           spawn, unsuppressed)
 
 MIB = 1 << 20
 
@@ -160,6 +160,86 @@ class VerifyAtDetach(unittest.TestCase):
             self.assertIsNone(churn.poll())  # unharmed
         finally:
             kill_group(churn)
+
+
+class HonestHeadline(unittest.TestCase):
+    """Filters hide sites from the list, never from the headline."""
+
+    def test_min_size_hiding_everything_is_said(self):
+        proc = run_vmleak(["-q", "--min-size", "1M", "--", example("clone_stack_leak"), "5"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("no unmatched mappings shown", proc.stderr)
+        self.assertRegex(proc.stderr, r"not shown: 5 regions \(200\.0 KiB\) in sites under "
+                         r"--min-size 1\.0 MiB")
+
+    def test_min_age_hiding_everything_is_said(self):
+        proc = run_vmleak(["-q", "--min-age", "60", "--", example("clone_stack_leak"), "3"])
+        self.assertIn("no unmatched mappings shown", proc.stderr)
+        self.assertRegex(proc.stderr, r"not shown: 3 regions \(120\.0 KiB\) younger than "
+                         r"--min-age 60 s")
+
+    def test_json_totals_count_what_was_hidden(self):
+        report, _ = run_json([example("clone_stack_leak"), "4"], ["--min-size", "1M"])
+        self.assertEqual(report["totals"]["regions"], 0)
+        self.assertEqual(report["totals"]["hidden_regions"], 4)
+        self.assertEqual(report["totals"]["hidden_bytes"], 4 * 40960)
+
+    def test_nothing_hidden_says_nothing_more(self):
+        proc = run_vmleak(["-q", "--", example("clone_stack_fixed"), "3"])
+        self.assertIn("vmleak: no unmatched mappings (", proc.stderr)
+        self.assertNotIn("not shown", proc.stderr)
+
+
+class ExitedInAttachMode(unittest.TestCase):
+    """Attach mode: processes that exited during the window had their memory freed
+    by the kernel; they are summed in one line unless --exited lists them."""
+
+    def attach(self, extra=()):
+        leaker = Leaker(name="fork_churn")
+        try:
+            self.assertGreaterEqual(leaker.wait_rounds(2), 2)
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                proc = run_vmleak(["-q", "-j", "-o", out.name, "-p", str(leaker.proc.pid),
+                                   "-d", "0.6", *extra])
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                with open(out.name) as f:
+                    report = json.load(f)
+            n = leaker.rounds()
+            self.assertGreater(leaker.wait_rounds(n + 2), n + 1)  # unharmed
+            return report, leaker.proc.pid
+        finally:
+            leaker.close()
+
+    def test_exited_children_summed_by_default(self):
+        report, parent = self.attach()
+        sites = unsuppressed(report)
+        self.assertEqual(len(sites), 1, [(s["bytes"], s["pids"]) for s in sites])
+        self.assertEqual(sites[0]["pids"], [parent])
+        self.assertIn("leak_in_parent", [f["function"] for f in sites[0]["frames"]])
+        totals = report["totals"]
+        self.assertGreaterEqual(totals["exited_processes"], 5)
+        self.assertEqual(totals["exited_regions"], totals["exited_processes"])
+        self.assertEqual(totals["exited_bytes"], 64 * 1024 * totals["exited_processes"])
+
+    def test_exited_option_lists_them(self):
+        report, parent = self.attach(["--exited"])
+        child_sites = [s for s in unsuppressed(report)
+                       if "work_in_child" in [f["function"] for f in s["frames"]]]
+        self.assertEqual(len(child_sites), 1)
+        self.assertGreaterEqual(len(child_sites[0]["pids"]), 5)
+        self.assertNotIn(parent, child_sites[0]["pids"])
+        self.assertEqual(report["totals"]["exited_regions"], 0)
+
+    def test_text_says_it_in_one_line(self):
+        leaker = Leaker(name="fork_churn")
+        try:
+            leaker.wait_rounds(2)
+            proc = run_vmleak(["-q", "-p", str(leaker.proc.pid), "-d", "0.5"])
+        finally:
+            leaker.close()
+        self.assertRegex(proc.stderr, r"exited during the window: \d+ processes held \d+ regions "
+                         r"\([0-9.]+ [KM]iB\) when they exited")
+        self.assertNotIn("work_in_child", proc.stderr)
 
 
 class ThreadStacksAfterExec(unittest.TestCase):

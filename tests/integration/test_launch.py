@@ -44,8 +44,8 @@ class SeedCase(unittest.TestCase):
         self.assertTrue(frame["file"].endswith("examples/clone_stack_leak.c"), frame)
         self.assertEqual(frame["line"], source_line(src, "mmap("))
 
-    def test_libdw_unwinder_finds_the_same_line(self):
-        report, _ = run_json([example("clone_stack_leak"), "3"], ["--unwinder", "libdw"])
+    def test_libunwind_unwinder_finds_the_same_line(self):
+        report, _ = run_json([example("clone_stack_leak"), "3"], ["--unwinder", "libunwind"])
         site = sites_with(report, "mmap", "rw-", STACK_FLAGS)[0]
         frame = first_program_frame(site)
         src = os.path.join(SRC, "examples", "clone_stack_leak.c")
