@@ -30,7 +30,7 @@ def leak_frames(report, module):
             continue
         for frame in site["frames"]:
             if frame["module"] == module:
-                out[frame["function"]] = frame
+                out.setdefault(frame["function"], frame)  # the largest site's
                 break
     return out
 

@@ -91,7 +91,7 @@ def frames_in(report, module):
     for site in report["sites"]:
         for frame in site["frames"]:
             if frame["module"] == module:
-                out[frame["function"]] = frame
+                out.setdefault(frame["function"], frame)  # the largest site's
                 break
     return out
 
