@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "decoder/strtab.h"
 #include "report/offline.h"
 
@@ -35,10 +36,10 @@ struct offline {
 	char *err;
 	size_t errlen;
 	struct slot *slots;
-	size_t nslots;
+	size_t nslots, slots_cap;
 	struct strtab *keys; /* "BUILDID:PATH" -> index into entries */
 	struct entry *entries;
-	size_t nentries;
+	size_t nentries, entries_cap;
 	long resolved;
 	/* where we are, for error messages */
 	size_t report, site, frame;
@@ -68,7 +69,7 @@ static void fail_frame(struct offline *c, const char *what)
 
 static int new_slot(struct offline *c)
 {
-	struct slot *v = realloc(c->slots, (c->nslots + 1) * sizeof(*v));
+	struct slot *v = grow_array(c->slots, &c->slots_cap, c->nslots + 1, sizeof(*v), 4);
 	struct slot *s;
 
 	if (!v)
@@ -168,7 +169,7 @@ static struct slot *module_for(struct offline *c, const char *path, const char *
 		c->slots[i].max_id = m;
 		if (idlen)
 			symbolizer_set_build_id(c->slots[i].sym, m, id, idlen);
-		v = realloc(c->entries, (c->nentries + 1) * sizeof(*v));
+		v = grow_array(c->entries, &c->entries_cap, c->nentries + 1, sizeof(*v), 16);
 		if (!v)
 			return NULL;
 		c->entries = v;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/symbolize.h"
 
 struct sym {
@@ -75,6 +76,7 @@ struct symbolizer {
 	void *progress_ctx;
 	bool network_gave_up;	    /* a slow failed download: no more for this report */
 	struct sym_module *loading; /* the module get_module is loading */
+	bool oom;		    /* a lookup lost something for want of memory */
 };
 
 /* libdwfl's default search path: the module's directory, its .debug
@@ -140,21 +142,16 @@ void symbolizer_set_progress(struct symbolizer *s, symbolizer_progress_fn fn, vo
 	s->progress_ctx = ctx;
 }
 
-static int grow_array(void **v, size_t *n, size_t need, size_t size)
+/* grow_array that zeroes the new elements: *n is the capacity, all of it in use. */
+static int grow_zeroed(void **v, size_t *n, size_t need, size_t size)
 {
-	size_t cap = *n ? *n : 16;
-	void *p;
+	size_t old = *n;
+	void *p = grow_array(*v, n, need, size, 16);
 
-	if (need <= *n)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(*v, cap * size);
 	if (!p)
 		return -1;
-	memset((char *)p + *n * size, 0, (cap - *n) * size);
+	memset((char *)p + old * size, 0, (*n - old) * size);
 	*v = p;
-	*n = cap;
 	return 0;
 }
 
@@ -190,7 +187,7 @@ int symbolizer_set_build_id(struct symbolizer *s, uint32_t module, const unsigne
 
 	if (module == 0 || len == 0 || len > SYMBOLIZER_MAX_BUILD_ID)
 		return -1;
-	if (grow_array((void **)&s->mods, &s->nmods, (size_t)module + 1, sizeof(*s->mods)))
+	if (grow_zeroed((void **)&s->mods, &s->nmods, (size_t)module + 1, sizeof(*s->mods)))
 		return -1;
 	m = &s->mods[module];
 	if (m->loaded)
@@ -269,17 +266,14 @@ void symbolizer_free(struct symbolizer *s)
 
 static const char *keep_string(struct symbolizer *s, char *str)
 {
-	if (s->nowned == s->owned_cap) {
-		size_t cap = s->owned_cap ? s->owned_cap * 2 : 64;
-		char **v = realloc(s->owned, cap * sizeof(*v));
+	char **v = grow_array(s->owned, &s->owned_cap, s->nowned + 1, sizeof(*v), 64);
 
-		if (!v) {
-			free(str);
-			return NULL;
-		}
-		s->owned = v;
-		s->owned_cap = cap;
+	if (!v) {
+		free(str);
+		s->oom = true;
+		return NULL;
 	}
+	s->owned = v;
 	s->owned[s->nowned++] = str;
 	return str;
 }
@@ -338,8 +332,10 @@ static const char *unversioned(struct symbolizer *s, const char *name)
 	if (!at || at == name)
 		return name;
 	copy = strndup(name, (size_t)(at - name));
-	if (!copy)
+	if (!copy) {
+		s->oom = true;
 		return name;
+	}
 	return keep_string(s, copy) ?: name;
 }
 
@@ -360,8 +356,10 @@ static int load_symbols(struct symbolizer *s, struct sym_module *m)
 	if (n <= 0)
 		return 0;
 	m->syms = calloc((size_t)n, sizeof(*m->syms));
-	if (!m->syms)
+	if (!m->syms) {
+		s->oom = true;
 		return -1;
+	}
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
@@ -470,8 +468,12 @@ static char *find_by_build_id(struct symbolizer *s, struct sym_module *m)
 	for (const char *p = roots; *p;) {
 		size_t n = strcspn(p, ":");
 
-		if (p[0] == '/' && n > 1 &&
-		    asprintf(&found, "%.*s/.build-id/%.2s/%s.debug", (int)n, p, hex, hex + 2) > 0) {
+		if (p[0] == '/' && n > 1) {
+			if (asprintf(&found, "%.*s/.build-id/%.2s/%s.debug", (int)n, p, hex,
+				     hex + 2) < 0) {
+				s->oom = true;
+				return NULL;
+			}
 			if (access(found, R_OK) == 0)
 				return found;
 			free(found);
@@ -566,8 +568,10 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id, uint32_t
 	Dwarf_Addr bias;
 	const char *path, *file;
 
-	if (grow_array((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods)))
+	if (grow_zeroed((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods))) {
+		s->oom = true;
 		return NULL;
+	}
 	m = &s->mods[id];
 	if (m->loaded)
 		return m->dwfl ? m : NULL;
@@ -758,8 +762,8 @@ static struct frame_info *site_frames(struct symbolizer *s, uint32_t stack, unsi
 	*n = stacks_get(s->stacks, stack, &sf);
 	if (*n == 0)
 		return NULL;
-	if (grow_array((void **)&s->site_frames, &s->nsite_frames, (size_t)stack + 1,
-		       sizeof(*s->site_frames)))
+	if (grow_zeroed((void **)&s->site_frames, &s->nsite_frames, (size_t)stack + 1,
+			sizeof(*s->site_frames)))
 		return NULL;
 	if (s->site_frames[stack])
 		return s->site_frames[stack];
@@ -793,7 +797,7 @@ int symbolizer_resolve(void *ctx, uint32_t stack, const struct region *example,
 	out->nframes = fi ? n : 0;
 	out->callsite = 0;
 	out->category = CAT_UNKNOWN;
-	if (stack && n && !fi)
+	if ((stack && n && !fi) || s->oom)
 		return -1;
 	if (!fi)
 		return 0;

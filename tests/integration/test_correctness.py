@@ -3,13 +3,17 @@
 programs have: fork copies counted once, one site across processes, mremap'd
 regions, filtered headlines, shared memory, exited processes in attach mode."""
 import json
+import os
 import re
+import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
-from vmleak_common import (Leaker, example, kill_group, main, prog, run_json, run_vmleak,
-                           spawn, unsuppressed)
+from vmleak_common import (VMLEAK, Leaker, example, kill_group, main, prog, run_json,
+                           run_vmleak, spawn, unsuppressed)
 
 MIB = 1 << 20
 
@@ -240,6 +244,106 @@ class ExitedInAttachMode(unittest.TestCase):
         self.assertRegex(proc.stderr, r"exited during the window: \d+ processes held \d+ regions "
                          r"\([0-9.]+ [KM]iB\) when they exited")
         self.assertNotIn("work_in_child", proc.stderr)
+
+
+REDIS = shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+
+
+def vm_size(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmSize:"))
+
+
+def log_live_bytes(path, tids):
+    """Replay mmap/munmap lines of the given threads: bytes still mapped by the
+    mmaps the log shows (None when another memory call makes this inexact)."""
+    live = {}  # start -> end
+    mmap = re.compile(r"^(\d+) mmap\(.*, (\d+), [^,]+, [^,]+, -?\d+, \w+\) = (0x[0-9a-f]+)$")
+    munmap = re.compile(r"^(\d+) munmap\((0x[0-9a-f]+), (\d+)\) = 0$")
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            tid = int(line.split()[0])
+            if tid not in tids:
+                continue
+            if m := mmap.match(line):
+                start = int(m.group(3), 16)
+                live[start] = start + (int(m.group(2)) + 4095) // 4096 * 4096
+            elif m := munmap.match(line):
+                lo = int(m.group(2), 16)
+                hi = lo + (int(m.group(3)) + 4095) // 4096 * 4096
+                for start, end in list(live.items()):
+                    if end <= lo or start >= hi:
+                        continue
+                    del live[start]
+                    if start < lo:
+                        live[start] = lo
+                    if end > hi:
+                        live[hi] = end
+            elif "= -" not in line:
+                return None
+    return sum(end - start for start, end in live.items())
+
+
+@unittest.skipUnless(REDIS and REDIS_CLI, "needs redis-server and redis-cli (Debian "
+                     "packages redis-server, redis-tools)")
+class RedisBgsave(unittest.TestCase):
+    """redis grows by ~100 MiB while attached, then BGSAVE forks a child that holds
+    a copy of all of it: the report counts it once, as /proc and --log say."""
+
+    def test_fork_of_a_grown_server_is_not_counted_twice(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        tmp = tempfile.TemporaryDirectory()
+        redis = spawn([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                       "--appendonly", "no", "--dir", tmp.name, "--enable-debug-command", "yes"],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cli = [REDIS_CLI, "-p", str(port)]
+        try:
+            for _ in range(100):
+                if subprocess.run([*cli, "PING"], capture_output=True, text=True).stdout == "PONG\n":
+                    break
+                time.sleep(0.05)
+            before = vm_size(redis.pid)
+            with tempfile.NamedTemporaryFile(suffix=".json") as out, \
+                    tempfile.NamedTemporaryFile(suffix=".log") as log:
+                vmleak = spawn([VMLEAK, "-q", "-j", "--all", "-o", out.name, "--log", log.name,
+                                "-p", str(redis.pid), "-d", "4"])
+                time.sleep(0.8)
+                subprocess.run([*cli, "DEBUG", "POPULATE", "300000", "key", "200"],
+                               check=True, capture_output=True, timeout=60)
+                subprocess.run([*cli, "BGSAVE"], check=True, capture_output=True)
+                for _ in range(200):
+                    info = subprocess.run([*cli, "INFO", "persistence"], capture_output=True,
+                                          text=True).stdout
+                    if "rdb_bgsave_in_progress:0" in info:
+                        break
+                    time.sleep(0.02)
+                self.assertEqual(vmleak.wait(timeout=60), 0)
+                report = json.load(open(out.name))
+                tids = {int(t) for t in os.listdir(f"/proc/{redis.pid}/task")}
+                from_log = log_live_bytes(log.name, tids)
+            growth = vm_size(redis.pid) - before
+        finally:
+            kill_group(redis)
+            tmp.cleanup()
+        self.assertIn("rdb_changes_since_last_save:0", info)  # the child did save
+        self.assertGreater(growth, 50 << 20)
+        procs = {p["pid"]: p for p in report["processes"]}
+        children = [p for p in procs if p != redis.pid]
+        self.assertTrue(children, report["processes"])  # the BGSAVE child was traced
+        for child in children:
+            self.assertEqual(procs[child]["bytes"], 0, procs[child])
+        mine = sum(r["length"] for s in report["sites"] for r in s["regions"]
+                   if r["pid"] == redis.pid)
+        total = report["totals"]["bytes"] + report["totals"]["suppressed_bytes"]
+        self.assertEqual(total, mine)
+        self.assertLessEqual(mine, growth + (4 << 20))  # never double
+        self.assertGreaterEqual(mine, growth - (4 << 20))
+        if from_log is not None:
+            self.assertEqual(mine, from_log)
 
 
 class ThreadStacksAfterExec(unittest.TestCase):
