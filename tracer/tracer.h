@@ -86,14 +86,20 @@ struct tracer {
 	struct stack_table *stacks;
 	struct rules *rules;	/* blame rules + --suppressions */
 	struct symbolizer *sym; /* report time: PCs to functions and lines */
-	struct affinity *aff;	/* the tracer follows a single hot thread's CPU */
-	struct kevents *kev;	/* attach mode's kernel event source, NULL: ptrace stops */
-	uint64_t event_ns;	/* CLOCK_MONOTONIC time of the kernel event being applied */
-	char events_note[256];	/* why attach mode uses ptrace stops ("" = it was asked to) */
-	uint64_t lost_events;	/* kernel events lost (ring buffer overflow) */
-	uint64_t resynced;	/* regions found in /proc/PID/maps after a loss */
-	bool throttled;		/* kernel events come faster than we apply them: tracees held */
-	uint64_t throttles;	/* how often */
+	/* symbolization settings, owned by main: --debug-dir roots made absolute,
+	 * and DEBUGINFOD_URLS as vmleak got it (NULL: unset); vmleak's own
+	 * environment holds it only while the final report is symbolized */
+	char *const *debug_dirs;
+	size_t ndebug_dirs;
+	const char *debuginfod_urls;
+	struct affinity *aff;  /* the tracer follows a single hot thread's CPU */
+	struct kevents *kev;   /* attach mode's kernel event source, NULL: ptrace stops */
+	uint64_t event_ns;     /* CLOCK_MONOTONIC time of the kernel event being applied */
+	char events_note[256]; /* why attach mode uses ptrace stops ("" = it was asked to) */
+	uint64_t lost_events;  /* kernel events lost (ring buffer overflow) */
+	uint64_t resynced;     /* regions found in /proc/PID/maps after a loss */
+	bool throttled;	       /* kernel events come faster than we apply them: tracees held */
+	uint64_t throttles;    /* how often */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
@@ -167,6 +173,14 @@ void tracer_on_exec(struct tracer *t, struct task *tk);
 /* output.c: report assembly, status line, periodic reports */
 long tracer_write_report(struct tracer *t, bool final);
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
+/* symbolizer_progress_fn, ctx = the options: a note on the status line (terminal,
+ * no -q) while a debuginfod download has run for more than half a second. */
+void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds);
+/* A symbolizer with the --debug-dir roots (absolute) and a status-line note for
+ * slow debuginfod downloads; NULL when out of memory. */
+struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *debug_dirs,
+				     size_t ndebug_dirs, const struct stack_table *stacks,
+				     const struct strtab *modules, const struct rules *rules);
 void status_update(struct tracer *t, bool force);
 void status_clear(struct tracer *t);
 
