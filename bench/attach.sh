@@ -5,7 +5,8 @@
 # allowed), with vmleak --events ptrace (syscall stops) and with strace -p
 # (-e trace=%memory). Rounds are interleaved; medians are printed as a
 # Markdown table on standard output (progress on standard error). Then the
-# per-mapping cost on mmap_storm: bare, vmleak launch mode, vmleak attached.
+# per-mapping cost on mmap_storm and mmap_threads: bare, vmleak launch mode,
+# vmleak attached (kernel events where allowed).
 #
 # usage: bench/attach.sh [--rounds N] [--build-dir DIR] [--no-build]
 #   --rounds N       interleaved rounds (default 5)
@@ -43,7 +44,7 @@ if [ "$do_build" = 1 ]; then
 		cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 			-DVMLEAK_SANITIZE=OFF >&2
 	fi
-	cmake --build "$build" -j"$(nproc)" --target vmleak mmap_storm >&2
+	cmake --build "$build" -j"$(nproc)" --target vmleak mmap_storm mmap_threads >&2
 fi
 vmleak="$build/vmleak"
 storm="$build/bench/mmap_storm"
@@ -164,20 +165,22 @@ if grep -q "kernel events unavailable" "$tmp/tracer.err" 2>/dev/null; then
 	echo "Note: vmleak attached fell back to ptrace stops: $(grep -m1 'kernel events unavailable' "$tmp/tracer.err")"
 fi
 
-# ---- mmap_storm: per mapping call, launch vs attach ----
+# ---- mmap_storm / mmap_threads: per mapping call, launch vs attach ----
 n=50000
 storm_run() {
-	local what=$1 start end sh_pid tracer_pid
+	local what=$1 prog=$2 start end sh_pid tracer_pid
 	case "$what" in
 	bare)
-		start=$(date +%s.%N); "$storm" "$n" 2>/dev/null; end=$(date +%s.%N) ;;
+		start=$(date +%s.%N); "$prog" "$n" 2>/dev/null; end=$(date +%s.%N) ;;
 	launch)
-		start=$(date +%s.%N); "$vmleak" -q -o /dev/null -- "$storm" "$n" 2>/dev/null
+		start=$(date +%s.%N); "$vmleak" -q -o /dev/null -- "$prog" "$n" 2>/dev/null
 		end=$(date +%s.%N) ;;
 	attach)
-		# a shell waits for a line, then execs the storm: vmleak follows the exec
+		# a shell waits for a line, then execs the workload: vmleak follows
+		# the exec; the time ends when the program has exited, i.e. after
+		# vmleak applied its last events at its exit stop
 		mkfifo "$tmp/go"
-		sh -c "read x < '$tmp/go'; exec '$storm' $n" 2>/dev/null &
+		sh -c "read x < '$tmp/go'; exec '$prog' $n" 2>/dev/null &
 		sh_pid=$!
 		"$vmleak" -q -o /dev/null -p "$sh_pid" 2>/dev/null &
 		tracer_pid=$!
@@ -193,22 +196,33 @@ storm_run() {
 	esac
 	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", b - a }'
 }
+threads="$(dirname "$storm")/mmap_threads"
 for r in $(seq "$rounds"); do
-	for m in bare launch attach; do
-		v=$(storm_run "$m")
-		echo "$v" >> "$tmp/storm.$m"
-		echo "round $r mmap_storm $n $m: $v s" >&2
+	for w in storm threads; do
+		p=$storm
+		[ "$w" = threads ] && p=$threads
+		[ -x "$p" ] || continue
+		for m in bare launch attach; do
+			v=$(storm_run "$m" "$p")
+			echo "$v" >> "$tmp/$w.$m"
+			echo "round $r $(basename "$p") $n $m: $v s" >&2
+		done
 	done
 done
 calls=$((n + n - n / 100))
-b=$(median < "$tmp/storm.bare")
 echo ""
-echo "| mmap_storm $n ($calls memory calls) | bare | vmleak launch | vmleak attached |"
+echo "| $calls memory calls (N = $n) | bare | vmleak launch | vmleak attached |"
 echo "| --- | --- | --- | --- |"
-row="| wall time, µs per memory call over bare | $b s"
-for m in launch attach; do
-	v=$(median < "$tmp/storm.$m")
-	row="$row | $v s ($(awk -v v="$v" -v b="$b" -v c="$calls" 'BEGIN { printf "%.1f µs", (v - b) * 1e6 / c }'))"
+for w in storm threads; do
+	[ -f "$tmp/$w.bare" ] || continue
+	b=$(median < "$tmp/$w.bare")
+	row="| mmap_$w: wall time (µs per memory call over bare) | $b s"
+	[ "$w" = storm ] && row="| mmap_storm: wall time (µs per memory call over bare) | $b s"
+	[ "$w" = threads ] && row="| mmap_threads (4 threads): wall time (µs per memory call over bare) | $b s"
+	for m in launch attach; do
+		v=$(median < "$tmp/$w.$m")
+		row="$row | $v s ($(awk -v v="$v" -v b="$b" -v c="$calls" 'BEGIN { printf "%.1f µs", (v - b) * 1e6 / c }'))"
+	done
+	echo "$row |"
 done
-echo "$row |"
 echo "bench/attach.sh: done; load: $(uptime | sed 's/.*load average/load average/')" >&2
