@@ -1249,7 +1249,7 @@ void kevents_free(struct kevents *k)
 
 /* ---- resynchronisation after a loss ---- */
 
-static void resync_space(struct tracer *t, struct addr_space *as)
+void tracer_resync_space(struct tracer *t, struct addr_space *as)
 {
 	struct maps_entry *e = NULL;
 	struct maps_mismatch *mm = NULL;
@@ -1305,5 +1305,5 @@ void tracer_resync(struct tracer *t)
 {
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
 		if (as->kernel_events && as->users > 0 && !as->snapshotted && !as->ignored)
-			resync_space(t, as);
+			tracer_resync_space(t, as);
 }

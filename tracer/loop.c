@@ -282,6 +282,8 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	remember_exited_thread(t, tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
+		if (as->kernel_events && !as->ignored && kevents_lost(t->kev))
+			tracer_resync_space(t, as); /* exact before it is frozen */
 		space_snapshot(t, as, true);
 	}
 }

@@ -160,6 +160,7 @@ void tracer_detach_all(struct tracer *t);
 /* kevents.c: compare the ledgers with /proc/PID/maps after lost kernel events
  * (every task of them stopped) */
 void tracer_resync(struct tracer *t);
+void tracer_resync_space(struct tracer *t, struct addr_space *as);
 
 /* loop.c */
 unsigned long tracer_options(const struct tracer *t);
