@@ -565,7 +565,7 @@ static int64_t raw_i32(const unsigned char *raw, uint32_t size, int off)
 	return v;
 }
 
-#define KEV_POOL_MAX 8192 /* buffers kept per size */
+#define KEV_POOL_MAX 2048 /* buffers kept per size (the big ones: 9 MiB) */
 
 static struct ksample *sample_alloc(struct kevents *k, bool big)
 {
