@@ -110,6 +110,39 @@ START_TEST(test_measure_own_pages)
 }
 END_TEST
 
+/* A region over RES_PAGEMAP_MAX is counted from smaps, in one line per VMA. */
+START_TEST(test_measure_huge_region_from_smaps)
+{
+	struct addr_space as = {.pid = getpid()};
+	struct region r = {.site = 1};
+	struct region_residency res;
+	struct residency_stats st;
+	uint64_t len = 2 * RES_PAGEMAP_MAX;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	/* its own VMA: neighbours with other protections do not merge with it */
+	ck_assert_int_eq(mprotect(p, 4096, PROT_READ), 0);
+	ck_assert_int_eq(mprotect(p + len - 4096, 4096, PROT_READ), 0);
+	for (int i = 1; i <= 3; i++)
+		p[i * 1000 * 4096] = 1;
+	as.ledger = ledger_new();
+	r.start = (uint64_t)(uintptr_t)p + 4096;
+	r.end = (uint64_t)(uintptr_t)p + len - 4096;
+	ck_assert_int_eq(ledger_insert(as.ledger, &r), 0);
+	ck_assert_int_eq(residency_measure(&as), 0);
+	residency_last_stats(&st);
+	ck_assert_uint_eq(st.from_smaps, 1);
+	ck_assert_uint_eq(st.preads, 0);
+	ck_assert(residency_lookup(&as.res, &r, &res));
+	ck_assert_uint_eq(res.resident, 3 * 4096);
+	residency_free(&as.res);
+	ledger_free(as.ledger);
+	munmap(p, len);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("residency");
@@ -118,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, test_pagemap_count_fabricated);
 	tcase_add_test(tc, test_smaps_parse_and_apportion);
 	tcase_add_test(tc, test_measure_own_pages);
+	tcase_add_test(tc, test_measure_huge_region_from_smaps);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

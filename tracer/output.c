@@ -341,6 +341,11 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.history = t->history;
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
+	/* a live process's figures are stale once written: free them (an exited
+	 * one's stay, they are all there will ever be) */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (as->users > 0 && !as->snapshotted)
+			residency_forget(&as->res);
 	live_ctx_free(&c);
 	free(cwd);
 	return ret;

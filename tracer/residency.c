@@ -44,16 +44,17 @@ void residency_last_stats(struct residency_stats *out)
 
 struct measure_ctx {
 	struct res_table *tab;
-	int fd;			      /* pagemap, -1 when using smaps */
-	const struct smaps_vma *vmas; /* smaps fallback */
-	size_t nvmas;
+	pid_t pid;
+	int fd;			/* pagemap, -1 when using smaps */
+	struct smaps_vma *vmas; /* smaps, read on first need */
+	long nvmas;		/* -1: not read yet; -2: unreadable */
 	int err;
 };
 
 static int push_row(struct res_table *tab, const struct res_row *row)
 {
 	if (tab->n == tab->cap) {
-		size_t ncap = tab->cap ? tab->cap * 2 : 64;
+		size_t ncap = tab->cap ? tab->cap + tab->cap / 4 + 64 : 64;
 		struct res_row *v = realloc(tab->v, ncap * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
@@ -87,26 +88,51 @@ static int pagemap_region(int fd, uint64_t start, uint64_t end, uint64_t *presen
 	return 0;
 }
 
+static char *read_whole(const char *path);
+
+/* The smaps of the process, read once per measure; false when unreadable or
+ * empty (a zombie's: its memory is gone). */
+static bool have_smaps(struct measure_ctx *c)
+{
+	char path[64], *text;
+
+	if (c->nvmas == -1) {
+		snprintf(path, sizeof(path), "/proc/%d/smaps", (int)c->pid);
+		text = read_whole(path);
+		c->nvmas = text ? smaps_parse(text, &c->vmas) : -1;
+		free(text);
+		if (c->nvmas <= 0)
+			c->nvmas = -2;
+	}
+	return c->nvmas > 0;
+}
+
 static int measure_region(const struct region *r, void *arg)
 {
 	struct measure_ctx *c = arg;
-	struct res_row row = {.start = r->start, .end = r->end};
+	uint64_t pages = (r->end - r->start) / LEDGER_PAGE_SIZE;
+	struct res_row row = {.start = r->start, .pages = (uint32_t)pages};
 	uint64_t present = 0, swapped = 0;
+	bool ok = false;
 
 	if (r->origin == REGION_PREEXISTING)
 		return 0;
 	last_stats.regions++;
-	last_stats.pages += (r->end - r->start) / LEDGER_PAGE_SIZE;
-	if (c->fd >= 0) {
-		if (pagemap_region(c->fd, r->start, r->end, &present, &swapped)) {
-			row.resident = row.swapped = REPORT_NO_FIGURE;
-		} else {
-			row.resident = present * LEDGER_PAGE_SIZE;
-			row.swapped = swapped * LEDGER_PAGE_SIZE;
-		}
-	} else {
-		smaps_apportion(c->vmas, c->nvmas, r->start, r->end, &row.resident, &row.swapped);
+	last_stats.pages += pages;
+	if (pages > UINT32_MAX)
+		goto push; /* 16 TiB: no row can describe it */
+	if (c->fd >= 0 && r->end - r->start <= RES_PAGEMAP_MAX) {
+		ok = !pagemap_region(c->fd, r->start, r->end, &present, &swapped);
+	} else if (have_smaps(c)) {
+		smaps_apportion(c->vmas, (size_t)c->nvmas, r->start, r->end, &present, &swapped);
+		present /= LEDGER_PAGE_SIZE;
+		swapped /= LEDGER_PAGE_SIZE;
+		last_stats.from_smaps++;
+		ok = true;
 	}
+push:
+	row.resident = ok ? (uint32_t)present : RES_NO_FIGURE;
+	row.swapped = ok ? (uint32_t)swapped : RES_NO_FIGURE;
 	if (push_row(c->tab, &row)) {
 		c->err = -ENOMEM;
 		return 1;
@@ -247,47 +273,56 @@ static int open_pagemap(pid_t pid)
 	return fd;
 }
 
+/* Room for every region of the ledger at once: one allocation per measure. */
+static int reserve_rows(struct res_table *tab, size_t n)
+{
+	struct res_row *v;
+
+	if (n <= tab->cap)
+		return 0;
+	v = realloc(tab->v, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	tab->v = v;
+	tab->cap = n;
+	return 0;
+}
+
 int residency_measure(struct addr_space *as)
 {
-	struct measure_ctx c = {.tab = &as->res, .fd = -1};
-	struct smaps_vma *vmas = NULL;
-	char path[64], *text = NULL;
-	int ret = 0;
+	struct measure_ctx c = {.tab = &as->res, .pid = as->pid, .fd = -1, .nvmas = -1};
+	int ret;
 
 	memset(&last_stats, 0, sizeof(last_stats));
 	as->res.n = 0;
 	as->res.measured = false;
+	if (as->pid <= 0)
+		return -ESRCH;
 	if (!batch) {
 		batch = malloc(PAGEMAP_BATCH * sizeof(*batch));
 		if (!batch)
 			return -ENOMEM;
 	}
-	if (as->pid <= 0)
-		return -ESRCH;
 	c.fd = open_pagemap(as->pid);
-	if (c.fd < 0) {
-		long n;
-		snprintf(path, sizeof(path), "/proc/%d/smaps", (int)as->pid);
-		text = read_whole(path);
-		n = text ? smaps_parse(text, &vmas) : -1;
-		free(text);
-		if (n < 0)
-			return -ESRCH;
-		c.vmas = vmas;
-		c.nvmas = (size_t)n;
-		if (!n) /* the mm is gone: a zombie's smaps is empty */
-			goto out;
+	if (c.fd < 0 && !have_smaps(&c))
+		return -ESRCH; /* gone, or the kernel will not say */
+	ret = reserve_rows(&as->res, ledger_count(as->ledger));
+	if (!ret) {
+		ledger_foreach(as->ledger, measure_region, &c);
+		ret = c.err;
 	}
-	ledger_foreach(as->ledger, measure_region, &c);
-	ret = c.err;
 	as->res.measured = !ret;
-out:
 	if (c.fd >= 0)
 		close(c.fd);
-	free(vmas);
-	if (!as->res.measured)
+	free(c.vmas);
+	if (ret)
 		as->res.n = 0;
-	return ret ? ret : as->res.measured ? 0 : -ESRCH;
+	return ret;
+}
+
+void residency_forget(struct res_table *tab)
+{
+	residency_free(tab);
 }
 
 bool residency_lookup(const struct res_table *tab, const struct region *r,
@@ -304,10 +339,11 @@ bool residency_lookup(const struct res_table *tab, const struct region *r,
 		else
 			hi = mid;
 	}
-	if (lo == tab->n || tab->v[lo].start != r->start || tab->v[lo].end != r->end ||
-	    tab->v[lo].resident == REPORT_NO_FIGURE)
+	if (lo == tab->n || tab->v[lo].start != r->start ||
+	    (uint64_t)tab->v[lo].pages * LEDGER_PAGE_SIZE != r->end - r->start ||
+	    tab->v[lo].resident == RES_NO_FIGURE)
 		return false;
-	out->resident = tab->v[lo].resident;
-	out->swapped = tab->v[lo].swapped;
+	out->resident = (uint64_t)tab->v[lo].resident * LEDGER_PAGE_SIZE;
+	out->swapped = (uint64_t)tab->v[lo].swapped * LEDGER_PAGE_SIZE;
 	return true;
 }

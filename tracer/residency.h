@@ -1,7 +1,9 @@
 /* tracer/residency.h - how much of each traced region is in RAM and in swap:
  * counted page by page from /proc/PID/pagemap (one pread per region, through a
- * reused buffer; regions larger than the buffer take one pread per buffer-full),
- * or estimated from /proc/PID/smaps where pagemap cannot be read. Measured per
+ * reused buffer of 256 MiB of address space; regions up to RES_PAGEMAP_MAX take
+ * one pread per buffer-full), or from /proc/PID/smaps where pagemap cannot be
+ * read and for larger regions (a reservation of terabytes would take seconds
+ * of pagemap: smaps costs one line per VMA). Measured per
  * address space at each report (live ones) and at a process's exit (before the
  * kernel frees its memory); kept in the address space's res_table. */
 #ifndef VMLEAK_TRACER_RESIDENCY_H
@@ -15,10 +17,13 @@
 
 struct addr_space;
 
-/* One measured region (bytes); resident == REPORT_NO_FIGURE: none. */
-struct res_row {
-	uint64_t start, end;
-	uint64_t resident, swapped;
+/* One measured region, in pages (20 bytes: the table of an exited process is
+ * kept until the final report); resident == RES_NO_FIGURE: none. */
+#define RES_NO_FIGURE UINT32_MAX
+struct __attribute__((packed, aligned(4))) res_row {
+	uint64_t start;
+	uint32_t pages;
+	uint32_t resident, swapped;
 };
 
 struct res_table {
@@ -27,6 +32,7 @@ struct res_table {
 	bool measured; /* the rows are figures (false: never measured, or the kernel refused) */
 };
 
+#define RES_PAGEMAP_MAX (1ULL << 30) /* bytes: larger regions are counted from smaps */
 #define PAGEMAP_PRESENT (1ULL << 63)
 #define PAGEMAP_SWAPPED (1ULL << 62)
 
@@ -37,6 +43,8 @@ void pagemap_count(const uint64_t *entries, size_t n, uint64_t *present, uint64_
  * Returns 0, or -errno when neither pagemap nor smaps could be read (the table
  * then holds no figures). */
 int residency_measure(struct addr_space *as);
+/* Drop a live address space's figures once the report is written. */
+void residency_forget(struct res_table *tab);
 /* r's figure in as's table (the same start and end), false when none. */
 bool residency_lookup(const struct res_table *tab, const struct region *r,
 		      struct region_residency *out);
@@ -44,7 +52,7 @@ void residency_free(struct res_table *tab);
 
 /* The cost of a measure: regions and pread calls of the last one (bench/). */
 struct residency_stats {
-	size_t regions, preads;
+	size_t regions, preads, from_smaps;
 	uint64_t pages;
 };
 void residency_last_stats(struct residency_stats *out);
