@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "report/history.h"
 #include "tracer/growth.h"
 #include "tracer/tracer.h"
@@ -160,12 +161,11 @@ int growth_sample(struct tracer *t, bool forced, bool with_residency)
 	}
 	if (w.err)
 		return w.err;
-	if (g->used > g->capout) {
-		struct history_sample *o = realloc(g->out, g->used * sizeof(*o));
+	if (g->used) {
+		struct history_sample *o = grow_array(g->out, &g->capout, g->used, sizeof(*o), 64);
 		if (!o)
 			return -ENOMEM;
 		g->out = o;
-		g->capout = g->used;
 	}
 	for (size_t i = 0; i < g->cap; i++) {
 		const struct slot *s = &g->tab[i];

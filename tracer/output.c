@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
@@ -18,14 +19,14 @@ struct live_ctx {
 	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
 	struct region_residency *res; /* res[i]: v[i]'s resident and swapped bytes */
-	size_t n, cap;
+	size_t n, cap, rescap;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
 	struct region_residency *copies_res;
 	size_t copies_rescap;
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
-	size_t nexited;
+	size_t nexited, capexited;
 };
 
 static const struct region_residency no_figure = {REPORT_NO_FIGURE, REPORT_NO_FIGURE};
@@ -42,18 +43,16 @@ static struct region_residency figure_of(const struct live_ctx *c, const struct 
 
 static int push_ptr(struct live_ctx *c, const struct region *r, struct region_residency res)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 256;
-		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		struct region_residency *nr = realloc(c->res, ncap * sizeof(*nr));
-		if (!nr)
-			return -ENOMEM;
-		c->res = nr;
-		c->cap = ncap;
-	}
+	const struct region **nv = grow_array(c->v, &c->cap, c->n + 1, sizeof(*nv), 256);
+	struct region_residency *nr;
+
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
+	nr = grow_array(c->res, &c->rescap, c->n + 1, sizeof(*nr), 256);
+	if (!nr)
+		return -ENOMEM;
+	c->res = nr;
 	c->res[c->n] = res;
 	c->v[c->n++] = r;
 	return 0;
@@ -62,14 +61,12 @@ static int push_ptr(struct live_ctx *c, const struct region *r, struct region_re
 /* A counted fork-copy piece, with its figure when it is the whole region. */
 static int push_copy(struct live_ctx *c, const struct region *piece)
 {
-	if (c->copies.n == c->copies_rescap) {
-		size_t ncap = c->copies_rescap ? c->copies_rescap * 2 : 64;
-		struct region_residency *nr = realloc(c->copies_res, ncap * sizeof(*nr));
-		if (!nr)
-			return -ENOMEM;
-		c->copies_res = nr;
-		c->copies_rescap = ncap;
-	}
+	struct region_residency *nr =
+		grow_array(c->copies_res, &c->copies_rescap, c->copies.n + 1, sizeof(*nr), 64);
+
+	if (!nr)
+		return -ENOMEM;
+	c->copies_res = nr;
 	c->copies_res[c->copies.n] = figure_of(c, piece);
 	return region_vec_push(&c->copies, piece);
 }
@@ -187,7 +184,7 @@ static size_t count_exited_thread_stacks(struct addr_space *as, const struct reg
 
 static int add_exited_pid(struct live_ctx *c, int32_t pid)
 {
-	int32_t *v = realloc(c->exited_pids, (c->nexited + 1) * sizeof(*v));
+	int32_t *v = grow_array(c->exited_pids, &c->capexited, c->nexited + 1, sizeof(*v), 16);
 
 	if (!v)
 		return -ENOMEM;
@@ -279,9 +276,12 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
-	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
+	char *cwd;
 	long ret;
 
+	if (t->oom)
+		return 0;      /* the trace is no longer exact: no report (main says why) */
+	cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	o.cwd = cwd;
 	status_clear(t);
 	/* live processes are measured now; exited ones were at their exit */
@@ -326,8 +326,14 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.mismatches = t->mismatches;
 	d.nmismatches = t->nmismatches;
 	/* kept across interim reports: each PC is symbolized once per session */
-	if (t->opt->depth > 0 && !t->sym)
+	if (t->opt->depth > 0 && !t->sym) {
 		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+		if (!t->sym) {
+			live_ctx_free(&c);
+			free(cwd);
+			return -ENOMEM;
+		}
+	}
 	if (t->sym) {
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;
@@ -339,6 +345,14 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.nexited_pids = c.nexited;
 	o.hide_exited = !t->opt->exited;
 	d.history = t->history;
+	/* every site's key first: a report with sites left unmerged is not written */
+	for (uint32_t id = 1; id <= stacks_count(t->stacks); id++)
+		stacks_canonical(t->stacks, id);
+	if (stacks_error(t->stacks)) {
+		live_ctx_free(&c);
+		free(cwd);
+		return -ENOMEM;
+	}
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	/* a live process's figures are stale once written: free them (an exited

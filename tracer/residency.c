@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "tracer/tracer.h"
 
 /* 64 Ki entries: one pread covers 256 MiB of address space */
@@ -53,14 +54,11 @@ struct measure_ctx {
 
 static int push_row(struct res_table *tab, const struct res_row *row)
 {
-	if (tab->n == tab->cap) {
-		size_t ncap = tab->cap ? tab->cap + tab->cap / 4 + 64 : 64;
-		struct res_row *v = realloc(tab->v, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		tab->v = v;
-		tab->cap = ncap;
-	}
+	struct res_row *v = grow_array(tab->v, &tab->cap, tab->n + 1, sizeof(*v), 64);
+
+	if (!v)
+		return -ENOMEM;
+	tab->v = v;
 	tab->v[tab->n++] = *row;
 	return 0;
 }
