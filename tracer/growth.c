@@ -36,6 +36,7 @@ struct walk {
 	struct tracer *t;
 	struct growth *g;
 	const struct res_table *res; /* NULL: no residency in this sample */
+	size_t k;		     /* traced regions of this space seen so far */
 	int err;
 };
 
@@ -97,7 +98,7 @@ static struct slot *find_slot(struct growth *g, const struct history_key *k)
 static int count_region(const struct region *r, void *arg)
 {
 	struct walk *w = arg;
-	struct history_key k = {
+	struct history_key key = {
 		.site = r->site ? stacks_canonical(w->t->stacks, r->site) : 0,
 		.flags = r->flags,
 		.op = r->op,
@@ -105,19 +106,21 @@ static int count_region(const struct region *r, void *arg)
 		.prot = r->prot,
 	};
 	struct region_residency res;
+	size_t row;
 	struct slot *s;
 
 	/* fork copies are counted where they were made */
-	if (r->origin != REGION_TRACED || r->end <= r->start)
+	if (r->origin != REGION_TRACED)
 		return 0;
-	s = find_slot(w->g, &k);
+	row = w->k++; /* the table's row: traced regions in ledger order */
+	s = find_slot(w->g, &key);
 	if (!s) {
 		w->err = -ENOMEM;
 		return 1;
 	}
 	s->bytes += r->end - r->start;
 	w->g->last_regions++;
-	if (w->res && residency_lookup(w->res, r, &res))
+	if (w->res && residency_at(w->res, row, &res))
 		s->resident += res.resident;
 	else
 		s->no_figure = true;
@@ -157,6 +160,7 @@ int growth_sample(struct tracer *t, bool forced, bool with_residency)
 		if (!space_counts(t, as))
 			continue;
 		w.res = with_residency ? &as->res : NULL;
+		w.k = 0;
 		ledger_foreach(as->ledger, count_region, &w);
 	}
 	if (w.err)
