@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	cmake gcc make libc6-dev pkg-config
-	libunwind-dev libdw-dev libelf-dev
+	libunwind-dev libdw-dev libelf-dev libdebuginfod-dev libjson-c-dev
 	check libsubunit-dev
 	python3 strace binutils procps util-linux
 	# a real 32-bit tracee for tests/integration/test_i386.py
@@ -15,6 +15,10 @@ PACKAGES=(
 	# language runtimes for tests/integration/test_runtimes.py (a nodejs
 	# already installed from elsewhere counts); gcc -static uses libc6-dev's libc.a
 	openjdk-17-jdk-headless nodejs golang-go
+	# the Debian package and its checks (tests/integration/test_package.py)
+	dpkg-dev lintian bash-completion
+	# a local debuginfod server and a private network for its test
+	debuginfod iproute2
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")

@@ -37,6 +37,8 @@ enum long_only_option {
 	OPT_VERIFY,
 	OPT_ERROR_EXITCODE,
 	OPT_UNWINDER,
+	OPT_DEBUG_DIR,
+	OPT_SYMBOLIZE,
 };
 
 /* '+': stop at the first non-option, so PROGRAM's own options stay its own.
@@ -63,12 +65,15 @@ static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"unwinder", required_argument, NULL, OPT_UNWINDER},
+	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+	{"symbolize", required_argument, NULL, OPT_SYMBOLIZE},
 	{NULL, 0, NULL, 0},
 };
 
 static const char help_text[] =
 	"Usage: vmleak [OPTIONS] [--] PROGRAM [ARGS...]   launch PROGRAM under the tracer\n"
 	"       vmleak [OPTIONS] -p PID[,PID...]          attach to running processes\n"
+	"       vmleak [OPTIONS] --symbolize REPORT.json  symbolize a saved JSON report\n"
 	"\n"
 	"Find virtual-memory leaks: regions mapped with mmap, mremap, brk or shmat and\n"
 	"never given back, grouped by the call stack that created them.\n"
@@ -99,6 +104,11 @@ static const char help_text[] =
 	"      --error-exitcode N   exit with N (1-255) when the report holds any\n"
 	"                           unsuppressed region\n"
 	"      --unwinder NAME      backtrace engine: libdw (default) or libunwind\n"
+	"      --debug-dir DIR      also look for separate debug files under DIR (by\n"
+	"                           build-id and debuglink); may repeat\n"
+	"      --symbolize FILE     resolve the frames of a JSON report made earlier\n"
+	"                           (by build-id and module offset) and write it again\n"
+	"                           (to -o FILE or standard output); no tracing\n"
 	"  -q, --quiet              no live status line\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -109,6 +119,9 @@ static const char help_text[] =
 	"Exit status: launch mode returns the program's status (128+N when it died of\n"
 	"signal N), attach mode 0; --error-exitcode overrides both when leaks are\n"
 	"reported; vmleak's own failures exit 1.\n"
+	"\n"
+	"Environment: DEBUGINFOD_URLS (space-separated server URLs) lets the final\n"
+	"report download missing debug info with elfutils' debuginfod client.\n"
 	"\n"
 	"See vmleak(1) for the report formats and the suppression file format.\n";
 
@@ -407,6 +420,17 @@ static int add_suppressions(struct options *o, char *file)
 	return 0;
 }
 
+static int add_debug_dir(struct options *o, char *dir)
+{
+	char **grown = realloc(o->debug_dirs, (o->ndebug_dirs + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	grown[o->ndebug_dirs++] = dir;
+	o->debug_dirs = grown;
+	return 0;
+}
+
 static void set_defaults(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -488,12 +512,14 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case 'j':
 		o->format = REPORT_JSON;
+		o->format_given = true;
 		break;
 	case OPT_FORMAT:
 		if (parse_format(arg, &o->format) < 0) {
 			set_err(err, errlen, "--format '%s': expected text, json or folded", arg);
 			return CLI_ERROR;
 		}
+		o->format_given = true;
 		break;
 	case 'd':
 		if (parse_seconds(arg, &o->duration, &why) < 0) {
@@ -575,6 +601,19 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 			return CLI_ERROR;
 		}
 		break;
+	case OPT_DEBUG_DIR:
+		if (reject_empty("--debug-dir", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		if (add_debug_dir(o, arg) < 0) {
+			set_err(err, errlen, "out of memory");
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_SYMBOLIZE:
+		if (reject_empty("--symbolize", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		o->symbolize = arg;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -594,8 +633,22 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 }
 
 /* The checks that need the whole command line. */
-static enum cli_result check_mode(const struct options *o, char *err, size_t errlen)
+static enum cli_result check_mode(struct options *o, char *err, size_t errlen)
 {
+	if (o->symbolize) {
+		if (o->npids > 0 || o->command) {
+			set_err(err, errlen,
+				"--symbolize reads a saved report: no -p PID or program");
+			return CLI_ERROR;
+		}
+		if (o->format_given && o->format != REPORT_JSON) {
+			set_err(err, errlen, "--symbolize writes JSON only (not --format %s)",
+				o->format == REPORT_TEXT ? "text" : "folded");
+			return CLI_ERROR;
+		}
+		o->format = REPORT_JSON;
+		return CLI_OK;
+	}
 	if (o->npids == 0 && !o->command) {
 		set_err(err, errlen, "no program to run and no -p PID given (see vmleak --help)");
 		return CLI_ERROR;
@@ -653,4 +706,7 @@ void cli_free(struct options *o)
 	free(o->suppressions);
 	o->suppressions = NULL;
 	o->nsuppressions = 0;
+	free(o->debug_dirs);
+	o->debug_dirs = NULL;
+	o->ndebug_dirs = 0;
 }
