@@ -180,17 +180,81 @@ static bool region_is_old_enough(const struct report_data *d, const struct repor
 	return finite_or_zero(d->duration_s) - r->time_ms / 1000.0 >= o->min_age;
 }
 
+static bool region_counts(const struct region *r)
+{
+	return r->origin != REGION_PREEXISTING && r->end > r->start;
+}
+
+static int cmp_orig(const void *pa, const void *pb, void *arg)
+{
+	const struct report_data *d = arg;
+	const struct region *a = d->regions[*(const uint32_t *)pa];
+	const struct region *b = d->regions[*(const uint32_t *)pb];
+
+	if (region_counts(a) != region_counts(b))
+		return region_counts(a) ? -1 : 1; /* the left-out ones last */
+	return cmp_region_ptr(&a, &b, arg);
+}
+
+/* With residency figures to look up by original index: sort indices, then
+ * move the pointers into that order in place (cycle by cycle), keeping the
+ * indices: 4 bytes a region and a bitmap. */
+static int collect_with_origins(struct report_ctx *c)
+{
+	const struct report_data *d = c->d;
+	size_t n = d->nregions;
+	uint8_t *seen;
+
+	if (n > UINT32_MAX)
+		return -ENOMEM;
+	c->orig = malloc((n ? n : 1) * sizeof(*c->orig));
+	seen = calloc(n / 8 + 1, 1);
+	if (!c->orig || !seen) {
+		free(seen);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c->orig[i] = (uint32_t)i;
+		c->nregs += region_counts(d->regions[i]);
+	}
+	if (n)
+		qsort_r(c->orig, n, sizeof(*c->orig), cmp_orig, (void *)d);
+	for (size_t start = 0; start < n; start++) {
+		const struct region *tmp = d->regions[start];
+		size_t j = start;
+
+		if (seen[start / 8] & (1u << (start % 8)))
+			continue;
+		for (;;) {
+			size_t k = c->orig[j];
+
+			seen[j / 8] |= (uint8_t)(1u << (j % 8));
+			if (k == start) {
+				d->regions[j] = tmp;
+				break;
+			}
+			d->regions[j] = d->regions[k];
+			j = k;
+		}
+	}
+	free(seen);
+	c->regs = d->regions;
+	return 0;
+}
+
 /* Filter and sort the caller's pointer array in place: no copy of the regions,
  * so a report of a million regions costs the pointers the caller already has. */
 static int collect_regions(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
 
+	if (d->residency)
+		return collect_with_origins(c);
 	c->regs = d->regions;
 	for (size_t i = 0; i < d->nregions; i++) {
 		const struct region *r = d->regions[i];
 
-		if (r->origin == REGION_PREEXISTING || r->end <= r->start)
+		if (!region_counts(r))
 			continue;
 		c->regs[c->nregs++] = r;
 	}
@@ -222,10 +286,18 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	return 0;
 }
 
-static void site_add_region(struct site *s, const struct region *r)
+static void site_add_region(const struct report_ctx *c, struct site *s,
+			    const struct region *const *slot)
 {
+	const struct region *r = *slot;
 	uint64_t len = region_len(r);
+	struct region_residency res;
 
+	if (region_residency_at(c, slot, &res)) {
+		s->resident += res.resident;
+		s->swapped += res.swapped;
+		s->res_known++;
+	}
 	if (!s->n) {
 		s->min_len = s->max_len = len;
 		s->first_ms = s->last_ms = r->time_ms;
@@ -278,6 +350,7 @@ static size_t set_exited_aside(struct report_ctx *c, const struct region **regs,
 	const struct report_data *d = c->d;
 	size_t keep = 0, aside = 0;
 	const struct region **tmp;
+	uint32_t *orig = c->orig ? c->orig + (regs - c->regs) : NULL, *otmp = NULL;
 
 	if (!c->o->hide_exited || !d->nexited_pids)
 		return n;
@@ -286,17 +359,31 @@ static size_t set_exited_aside(struct report_ctx *c, const struct region **regs,
 	if (!aside)
 		return n;
 	tmp = malloc(aside * sizeof(*tmp));
-	if (!tmp)
+	if (orig)
+		otmp = malloc(aside * sizeof(*otmp));
+	if (!tmp || (orig && !otmp)) {
+		free(tmp);
+		free(otmp);
 		return n; /* out of memory: list them rather than lose them */
+	}
 	aside = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (pid_exited(d, region_pid(d, regs[i])))
+		bool out = pid_exited(d, region_pid(d, regs[i]));
+
+		if (out && orig)
+			otmp[aside] = orig[i];
+		else if (orig)
+			orig[keep] = orig[i];
+		if (out)
 			tmp[aside++] = regs[i];
 		else
 			regs[keep++] = regs[i];
 	}
 	memcpy(regs + keep, tmp, aside * sizeof(*tmp));
+	if (orig)
+		memcpy(orig + keep, otmp, aside * sizeof(*otmp));
 	free(tmp);
+	free(otmp);
 	return keep;
 }
 
@@ -337,6 +424,22 @@ static size_t count_exited_procs(const struct report_ctx *c, const struct region
 	return distinct;
 }
 
+/* The site's series and trend, when the tracer kept a history. */
+static void site_history(const struct report_data *d, struct site *s)
+{
+	const struct region *r = s->regs[0];
+	struct history_key k = {
+		.site = site_key(d, r->site),
+		.flags = r->flags,
+		.op = r->op,
+		.kind = r->kind,
+		.prot = r->prot,
+	};
+
+	s->series = history_find(d->history, &k);
+	history_trend(s->series, &s->trend);
+}
+
 /* One run of regions sharing a site key: set aside those of exited processes
  * (hide_exited) and the young ones (--min-age), drop the site under --min-size,
  * and count what the filters hid when the site would have been reported. */
@@ -349,11 +452,12 @@ static int build_one_site(struct report_ctx *c, struct site *s, const struct reg
 
 	s->regs = run;
 	for (size_t k = 0; k < old; k++)
-		site_add_region(s, run[k]);
+		site_add_region(c, s, &run[k]);
 	err = resolve_site(c->d, s); /* run[0] stands for the site either way */
 	if (err)
 		return err;
 	s->suppressed = category_is_suppressed(s->category);
+	site_history(c->d, s);
 	if (!s->suppressed) {
 		count_region_into(run + old, live - old, &c->young_regions, &c->young_bytes);
 		for (size_t k = live; k < n; k++)
@@ -402,6 +506,9 @@ static int build_sites(struct report_ctx *c)
 			c->unsup_sites++;
 			c->unsup_regions += s->n;
 			c->unsup_bytes += s->bytes;
+			c->unsup_resident += s->resident;
+			c->unsup_swapped += s->swapped;
+			c->unsup_res_known += s->res_known;
 		}
 		c->cat_regions[s->category] += s->n;
 		c->cat_bytes[s->category] += s->bytes;
@@ -495,6 +602,7 @@ static void free_ctx(struct report_ctx *c)
 		free(c->sites[i].frames);
 	free(c->sites);
 	free(c->pids);
+	free(c->orig);
 }
 
 long report_write(FILE *out, const struct report_data *d, const struct report_options *o)

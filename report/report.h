@@ -16,6 +16,7 @@
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
 #include "decoder/syscall.h"
+#include "report/history.h"
 
 enum report_format {
 	REPORT_TEXT = 0,
@@ -75,6 +76,12 @@ struct verify_mismatch {
 	const char *problem; /* e.g. "in ledger, not mapped", "mapped, not in ledger" */
 };
 
+/* A region's resident and swapped bytes (decoded from struct region's resident
+ * and swapped pages, which the tracer measures from /proc/PID/pagemap). */
+struct region_residency {
+	uint64_t resident, swapped;
+};
+
 struct report_data {
 	const char *mode;     /* "launch" or "attach" */
 	char *const *command; /* NULL-terminated argv; NULL in attach mode */
@@ -120,6 +127,15 @@ struct report_data {
 	 * report_options.hide_exited their regions are summed, not listed. */
 	const int32_t *exited_pids;
 	size_t nexited_pids;
+	/* The resident and swapped bytes of regions[i], i its index in the array
+	 * as given (report_write reorders the array but remembers where each came
+	 * from); false when it has no figure (its process was gone before it could
+	 * be measured). NULL: nothing measured, the report shows no resident
+	 * figures (JSON null). */
+	bool (*residency)(void *ctx, size_t i, struct region_residency *out);
+	void *residency_ctx;
+	/* Live bytes of each site over the trace; NULL: no series, no trend. */
+	const struct history *history;
 };
 
 struct report_options {

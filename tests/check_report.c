@@ -496,7 +496,7 @@ START_TEST(test_exited_processes_summed)
 	out = run(REPORT_JSON, &ret);
 	ck_assert_int_eq(ret, 2);
 	ck_assert_ptr_nonnull(strstr(out, "\"exited_processes\": 2, \"exited_regions\": 2, "
-					  "\"exited_bytes\": 73728}"));
+					  "\"exited_bytes\": 73728, \"resident_bytes\": null"));
 	ck_assert_ptr_nonnull(strstr(out, "\"pids\": [5981]"));
 	ck_assert_ptr_null(strstr(out, "\"start\": \"0x30000\""));
 	free(out);
@@ -612,7 +612,7 @@ START_TEST(test_json_schema_with_python)
 		"assert list(o)==[\"vmleak\",\"version\",\"mode\",\"command\",\"pids\","
 		"\"duration_s\",\"final\",\"exit\",\"events\",\"event_source\","
 		"\"event_source_note\",\"lost_events\",\"totals\",\"processes\","
-		"\"sites\",\"verify\"], list(o)\n"
+		"\"sites\",\"series_other\",\"verify\"], list(o)\n"
 		"assert o[\"event_source\"] is None and o[\"event_source_note\"] is None\n"
 		"assert o[\"lost_events\"]==0\n"
 		"assert o[\"vmleak\"]==1 and o[\"mode\"]==\"launch\"\n"
@@ -623,11 +623,15 @@ START_TEST(test_json_schema_with_python)
 		"\"shmat\":0,\"shmdt\":0,\"failed\":1}\n"
 		"assert list(o[\"totals\"])==[\"regions\",\"bytes\",\"sites\","
 		"\"suppressed_regions\",\"suppressed_bytes\",\"hidden_regions\",\"hidden_bytes\","
-		"\"exited_processes\",\"exited_regions\",\"exited_bytes\"]\n"
+		"\"exited_processes\",\"exited_regions\",\"exited_bytes\",\"resident_bytes\","
+		"\"swapped_bytes\"]\n"
+		"assert o[\"totals\"][\"resident_bytes\"] is None\n"
+		"assert o[\"series_other\"] is None\n"
 		"s=o[\"sites\"][0]\n"
 		"assert list(s)==[\"bytes\",\"count\",\"syscall\",\"kind\",\"prot\",\"flags\","
-		"\"first_s\",\"last_s\",\"suppressed\",\"category\",\"frames\",\"pids\","
-		"\"regions\"]\n"
+		"\"first_s\",\"last_s\",\"resident_bytes\",\"swapped_bytes\",\"suppressed\","
+		"\"category\",\"frames\",\"pids\",\"trend\",\"series\",\"regions\"]\n"
+		"assert s[\"resident_bytes\"] is None and s[\"series\"] is None\n"
 		"assert s[\"pids\"]==[5981]\n"
 		"assert s[\"bytes\"]==40960 and s[\"flags\"]==[\"MAP_PRIVATE\",\"MAP_ANONYMOUS\"]\n"
 		"assert s[\"first_s\"]==0.01 and s[\"last_s\"]==0.01\n"
@@ -640,7 +644,8 @@ START_TEST(test_json_schema_with_python)
 		"assert s[\"frames\"][0][\"file\"] is None and s[\"frames\"][0][\"line\"] is None\n"
 		"r=s[\"regions\"][0]\n"
 		"assert r==dict(pid=5981,tid=5981,start=\"0x7faab403a000\","
-		"end=\"0x7faab4044000\",length=40960,at_s=0.01,path=None,first_frames=None), r\n"
+		"end=\"0x7faab4044000\",length=40960,resident_bytes=None,swapped_bytes=None,"
+		"at_s=0.01,path=None,first_frames=None), r\n"
 		"t=o[\"sites\"][1]\n"
 		"assert t[\"kind\"]==\"file\" and t[\"prot\"]==\"r--\" and "
 		"t[\"flags\"]==[\"MAP_PRIVATE\"]\n"
@@ -1105,6 +1110,130 @@ START_TEST(test_write_error_reported)
 }
 END_TEST
 
+/* ---- residency and growth ---- */
+
+static const int32_t exited_77[] = {77};
+
+/* Figures by index of the regions as given; resident UINT64_MAX: none. */
+static struct region_residency res_of[64];
+
+static bool test_residency(void *ctx, size_t i, struct region_residency *out)
+{
+	(void)ctx;
+	ck_assert_uint_lt(i, nregs);
+	if (res_of[i].resident == UINT64_MAX)
+		return false;
+	*out = res_of[i];
+	return true;
+}
+
+/* Sites 1 (three regions: 2 measured, 1 without a figure), 2 (measured, with
+ * swap), 3 (no figure at all); given out of order, with a region of a
+ * process that exited (set aside with hide_exited) in the middle. */
+static void add_measured_sites(void)
+{
+	add_anon(0x40000000, 1 << 19, 2, 40);
+	res_of[0] = (struct region_residency){8192, 4096};
+	add_anon(0x20000000, 1 << 20, 1, 20);
+	res_of[1] = (struct region_residency){131072, 0};
+	add_region(77, 0x60000000, 1 << 20, 1, MEM_MMAP, REGION_ANON, RW, ANON_FLAGS, 15);
+	res_of[2] = (struct region_residency){1 << 20, 0};
+	add_anon(0x10000000, 1 << 20, 1, 10);
+	res_of[3] = (struct region_residency){65536, 0};
+	add_anon(0x50000000, 1 << 18, 3, 50);
+	res_of[4] = (struct region_residency){UINT64_MAX, UINT64_MAX};
+	add_anon(0x30000000, 1 << 20, 1, 30);
+	res_of[5] = (struct region_residency){UINT64_MAX, UINT64_MAX};
+	data.residency = test_residency;
+	data.exited_pids = exited_77;
+	data.nexited_pids = 1;
+	opts.hide_exited = true;
+}
+
+START_TEST(test_resident_text)
+{
+	char *out;
+
+	add_measured_sites();
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(
+		out, "#1  3.0 MiB (192.0 KiB resident in 2 of 3 regions) in 3 regions  mmap"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "#2  512.0 KiB (8.0 KiB resident, 4.0 KiB swapped) in 1 region  mmap"));
+	ck_assert_ptr_nonnull(strstr(out, "#3  256.0 KiB (no resident figure) in 1 region  mmap"));
+	free(out);
+	/* nothing measured: no figure in the title */
+	data.residency = NULL;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "#1  3.0 MiB in 3 regions  mmap"));
+	ck_assert_ptr_null(strstr(out, "resident"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_resident_json)
+{
+	char *out;
+
+	if (!have_python())
+		return;
+	add_measured_sites();
+	out = run(REPORT_JSON, NULL);
+	ck_assert(python_check(
+		out,
+		"s={x[\"bytes\"]:x for x in o[\"sites\"]}\n"
+		"assert s[3<<20][\"resident_bytes\"]==196608 and s[3<<20][\"swapped_bytes\"]==0\n"
+		"assert [r[\"resident_bytes\"] for r in s[3<<20][\"regions\"]]==[65536,131072,None]\n"
+		"assert s[1<<19][\"resident_bytes\"]==8192 and s[1<<19][\"swapped_bytes\"]==4096\n"
+		"assert s[1<<18][\"resident_bytes\"] is None and s[1<<18][\"swapped_bytes\"] is None\n"
+		"assert s[1<<18][\"regions\"][0][\"swapped_bytes\"] is None\n"
+		"assert o[\"totals\"][\"resident_bytes\"]==204800\n"
+		"assert o[\"totals\"][\"swapped_bytes\"]==4096\n"
+		"assert s[3<<20][\"series\"] is None and s[3<<20][\"trend\"] is None\n"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_series_and_trend)
+{
+	struct history *h = history_new();
+	struct history_sample x = {.key = {.site = 1,
+					   .flags = ANON_FLAGS,
+					   .op = MEM_MMAP,
+					   .kind = REGION_ANON,
+					   .prot = RW},
+				   .resident = HISTORY_NO_FIGURE};
+	char *out;
+
+	add_anon(0x10000000, 1 << 20, 1, 10);
+	add_anon(0x20000000, 1 << 20, 2, 10);
+	/* site 1 grows 40 KiB every 11 s to the end */
+	for (uint32_t i = 0; i < 6; i++) {
+		x.bytes = (i + 1) * 40960;
+		x.resident = i == 5 ? 8192 : HISTORY_NO_FIGURE;
+		history_record(h, 1000 + i * 11000, &x, 1, true);
+	}
+	data.history = h;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "    trend: growing 40.0 KiB every 11.0 s (3.6 KiB/s), "
+					  "still growing at the end\n"));
+	ck_assert_uint_eq(count_substr(out, "trend:"), 1); /* site 2 has no series */
+	free(out);
+	if (have_python()) {
+		out = run(REPORT_JSON, NULL);
+		ck_assert(python_check(
+			out, "s=[x for x in o[\"sites\"] if x[\"series\"]]\n"
+			     "assert len(s)==1 and s[0][\"trend\"]==\"growing\"\n"
+			     "assert s[0][\"series\"][0]==[1.0,40960,None], s[0][\"series\"]\n"
+			     "assert s[0][\"series\"][-1]==[56.0,245760,8192]\n"
+			     "assert len(s[0][\"series\"])==6\n"
+			     "assert o[\"series_other\"]==[]\n"));
+		free(out);
+	}
+	history_free(h);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1145,6 +1274,9 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_folded_lines);
 	tcase_add_test(tc, test_folded_unknown_and_hostile_frames);
 	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_resident_text);
+	tcase_add_test(tc, test_resident_json);
+	tcase_add_test(tc, test_series_and_trend);
 	suite_add_tcase(s, tc);
 	return s;
 }

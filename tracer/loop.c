@@ -16,6 +16,7 @@
 
 #include "decoder/grow.h"
 #include "tracer/affinity.h"
+#include "tracer/growth.h"
 #include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/signals.h"
@@ -463,6 +464,7 @@ static void on_tick(struct tracer *t)
 		tracer_write_report(t, false);
 	if (what & SIGNALS_TICK) {
 		affinity_tick(t->aff);
+		growth_tick(t);
 		status_update(t, false);
 	}
 }

@@ -12,6 +12,7 @@
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
+#include "tracer/growth.h"
 #include "tracer/kevents.h"
 #include "tracer/tracer.h"
 
@@ -20,7 +21,20 @@ struct live_ctx {
 	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
 	size_t n, cap;
+	/* v[first, first + n) are the traced regions of one address space, in
+	 * ledger order: their figures are rows 0..n of its residency table */
+	struct res_slice {
+		size_t first, n;
+		const struct res_table *tab;
+	} * slices;
+	size_t nslices, capslices;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
+	/* copies_res[i]: copies.v[i]'s figure (resident UINT64_MAX: none); the
+	 * copies are v[copies_first...] once gathered */
+	struct region_residency *copies_res;
+	size_t copies_rescap, copies_first;
+	size_t inherited;	/* fork copies of the address space being gathered, so far */
+	size_t inherited_total; /* and in all */
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
@@ -86,6 +100,7 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 {
 	struct region_vec *cur = &c->scratch[0], *next = &c->scratch[1];
 	struct region piece = *r;
+	size_t row = c->inherited++;
 
 	region_vec_reset(cur);
 	piece.tid = c->as->pid;
@@ -98,9 +113,21 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 		cur = next;
 		next = tmp;
 	}
-	for (size_t i = 0; i < cur->n; i++)
+	for (size_t i = 0; i < cur->n; i++) {
+		struct region_residency *res = grow_array(c->copies_res, &c->copies_rescap,
+							  c->copies.n + 1, sizeof(*res), 16);
+
+		if (!res)
+			return -ENOMEM;
+		c->copies_res = res;
+		/* the copy's own row in its table: a figure for the whole region only */
+		if (cur->v[i].start != r->start || cur->v[i].end != r->end ||
+		    c->as->res.ninherited != c->inherited_total ||
+		    !residency_at(&c->as->res, c->as->res.n + row, &res[c->copies.n]))
+			res[c->copies.n] = (struct region_residency){UINT64_MAX, UINT64_MAX};
 		if (region_vec_push(&c->copies, &cur->v[i]))
 			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -167,6 +194,61 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int add_slice(struct live_ctx *c, size_t first, const struct res_table *tab)
+{
+	struct res_slice *v;
+
+	/* a table of another ledger state (it changed since) gives no figures */
+	if (c->n == first || !tab->measured || tab->n != c->n - first)
+		return 0;
+	v = grow_array(c->slices, &c->capslices, c->nslices + 1, sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	c->slices = v;
+	c->slices[c->nslices++] = (struct res_slice){first, c->n - first, tab};
+	return 0;
+}
+
+/* report_data.residency: the figure of v[i] (a fork-copy piece, gathered last,
+ * has one when it is its whole region). */
+static bool residency_of(void *ctx, size_t i, struct region_residency *out)
+{
+	const struct live_ctx *c = ctx;
+	size_t lo = 0, hi = c->nslices;
+
+	if (i >= c->copies_first && i - c->copies_first < c->copies.n) {
+		*out = c->copies_res[i - c->copies_first];
+		return out->resident != UINT64_MAX;
+	}
+	while (lo < hi) { /* the last slice that starts at or before i */
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->slices[mid].first <= i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || i - c->slices[lo - 1].first >= c->slices[lo - 1].n)
+		return false;
+	return residency_at(c->slices[lo - 1].tab, i - c->slices[lo - 1].first, out);
+}
+
+static int count_one_inherited(const struct region *r, void *arg)
+{
+	*(size_t *)arg += r->origin == REGION_INHERITED;
+	return 0;
+}
+
+/* The fork copies in as's ledger now: its table's rows match them only when
+ * it was measured with as many (a table of another ledger state gives none). */
+static size_t count_inherited(const struct addr_space *as)
+{
+	size_t n = 0;
+
+	if (as->res.measured && as->res.ninherited)
+		ledger_foreach(as->ledger, count_one_inherited, &n);
+	return n;
+}
+
 /* Pointers to the regions of every address space that counts: the finished
  * ones (frozen at their last exit) and the ones still alive. Fork copies are
  * gathered last, once the copies array has stopped moving. */
@@ -180,10 +262,15 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 		if (as->users <= 0 && !t->launch && add_exited_pid(c, tid_lookup(t, as->pid)))
 			return -ENOMEM;
 		c->as = as;
+		c->inherited = 0;
+		c->inherited_total = count_inherited(as);
 		if (ledger_foreach(as->ledger, add_region, c))
+			return -ENOMEM;
+		if (add_slice(c, first, &as->res))
 			return -ENOMEM;
 		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
+	c->copies_first = c->n;
 	for (size_t i = 0; i < c->copies.n; i++)
 		if (push_ptr(c, &c->copies.v[i]))
 			return -ENOMEM;
@@ -193,6 +280,8 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 static void live_ctx_free(struct live_ctx *c)
 {
 	free(c->exited_pids);
+	free(c->slices);
+	free(c->copies_res);
 	free(c->v);
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);
@@ -285,6 +374,11 @@ long tracer_write_report(struct tracer *t, bool final)
 	cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	o.cwd = cwd;
 	status_clear(t);
+	/* live processes are measured now; exited ones were at their exit */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (!as->ignored && as->users > 0 && !as->snapshotted)
+			residency_measure(as);
+	growth_sample(t, true, true); /* a point per report, with resident bytes */
 	if (gather_regions(t, &c)) {
 		live_ctx_free(&c);
 		free(cwd);
@@ -309,6 +403,8 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.failed = t->failed;
 	d.regions = c.v;
 	d.nregions = c.n;
+	d.residency = residency_of;
+	d.residency_ctx = &c;
 	d.pid_of = region_pid;
 	d.pid_ctx = t;
 	d.procs = t->procs;
@@ -345,6 +441,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.exited_pids = c.exited_pids;
 	d.nexited_pids = c.nexited;
 	o.hide_exited = !t->opt->exited;
+	d.history = t->history;
 	/* every site's key first: a report with sites left unmerged is not written */
 	for (uint32_t id = 1; id <= stacks_count(t->stacks); id++)
 		stacks_canonical(t->stacks, id);
@@ -364,6 +461,11 @@ long tracer_write_report(struct tracer *t, bool final)
 	if (network)
 		unsetenv("DEBUGINFOD_URLS");
 	fflush(t->out);
+	/* a live process's figures are stale once written: free them (an exited
+	 * one's stay, they are all there will ever be) */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (as->users > 0 && !as->snapshotted)
+			residency_free(&as->res);
 	live_ctx_free(&c);
 	free(cwd);
 	return ret;

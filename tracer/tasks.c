@@ -10,6 +10,7 @@
 #include "decoder/grow.h"
 #include "report/symbolize.h"
 #include "tracer/affinity.h"
+#include "tracer/growth.h"
 #include "tracer/kevents.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
@@ -111,9 +112,10 @@ int tracer_init(struct tracer *t, struct options *opt)
 	t->tids = calloc(1, sizeof(*t->tids));
 	t->paths = strtab_new();
 	t->stacks = stacks_new();
+	t->history = history_new();
 	t->start = now_seconds();
 	t->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (!t->htab || !t->tids || !t->paths || !t->stacks)
+	if (!t->htab || !t->tids || !t->paths || !t->stacks || !t->history)
 		return -ENOMEM;
 	return 0;
 }
@@ -131,6 +133,7 @@ static void space_free(struct addr_space *as)
 	if (as->uw)
 		unwinder_free(as->uw);
 	ledger_free(as->ledger);
+	residency_free(&as->res);
 	free(as->exited_sps);
 	free(as);
 }
@@ -166,6 +169,8 @@ void tracer_destroy(struct tracer *t)
 	affinity_free(t->aff);
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
+	history_free(t->history);
+	growth_free(t->growth);
 }
 
 struct task *task_find(struct tracer *t, pid_t tid)
@@ -333,6 +338,9 @@ void space_snapshot(struct tracer *t, struct addr_space *as, bool verify)
 {
 	if (as->snapshotted || as->ignored)
 		return;
+	/* at its exit stop the memory is still there: the report's resident
+	 * figures of an exited process are those of its last moment */
+	residency_measure(as);
 	as->snapshotted = true;
 	if (verify && t->opt->verify) {
 		struct maps_mismatch *mm = NULL;
