@@ -98,7 +98,7 @@ static int measure_region(const struct region *r, void *arg)
 
 	if (r->origin == REGION_PREEXISTING)
 		return 0;
-	if (r->origin == REGION_TRACED)
+	if (r->origin == REGION_TRACED || r->origin == REGION_RESYNCED)
 		row = &c->tab->v[2 * c->traced++];
 	else
 		row = &c->tab->v[2 * (c->tab->n + c->inherited++)];
@@ -127,7 +127,8 @@ static int count_rows(const struct region *r, void *arg)
 {
 	struct res_table *tab = arg;
 
-	tab->n += r->origin == REGION_TRACED;
+	/* the report lists resynced regions (kernel events) with the traced ones */
+	tab->n += r->origin == REGION_TRACED || r->origin == REGION_RESYNCED;
 	tab->ninherited += r->origin == REGION_INHERITED;
 	return 0;
 }
