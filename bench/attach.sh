@@ -14,6 +14,7 @@
 #                    configured RelWithDebInfo)
 #   --requests N     redis-benchmark requests per test (default 50000)
 #   --seconds S      wrk duration (default 5)
+#   --no-servers     only the mmap_storm / mmap_threads part
 # Needs root (or CAP_PERFMON + CAP_SYS_ADMIN) for the kernel events row to
 # measure kernel events; scripts/bootstrap.sh installs redis, nginx and wrk.
 set -euo pipefail
@@ -23,6 +24,7 @@ rounds=5
 requests=50000
 seconds=5
 do_build=1
+servers=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--requests) requests=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--no-build) do_build=0; shift ;;
+	--no-servers) servers=0; shift ;;
 	*) echo "bench/attach.sh: unknown option $1" >&2; exit 1 ;;
 	esac
 done
@@ -59,6 +62,9 @@ cleanup() {
 trap cleanup EXIT
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
+
+if [ "$servers" = 1 ]; then
 # ---- servers ----
 redis_port=$((20000 + RANDOM % 20000))
 nginx_port=$((redis_port + 1))
@@ -131,7 +137,6 @@ traced() {
 	wait "$tracer_pid" 2>/dev/null || true
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 
 modes=(bare vmleak vmleak-ptrace strace)
 echo "bench/attach.sh: $rounds rounds; $(nproc) CPUs; load: $(uptime | sed 's/.*load average/load average/')" >&2
@@ -164,6 +169,8 @@ if grep -q "kernel events unavailable" "$tmp/tracer.err" 2>/dev/null; then
 	echo ""
 	echo "Note: vmleak attached fell back to ptrace stops: $(grep -m1 'kernel events unavailable' "$tmp/tracer.err")"
 fi
+
+fi # servers
 
 # ---- mmap_storm / mmap_threads: per mapping call, launch vs attach ----
 n=50000

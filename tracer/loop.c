@@ -520,9 +520,10 @@ static void throttle(struct tracer *t)
 	bool want = kevents_pressure(t->kev);
 
 	if (urgent_hold) {
-		/* the handler interrupted them already */
+		/* the handler interrupted them already, and stops seen since were
+		 * held: throttled now, released below if the pressure is gone */
 		urgent_hold = 0;
-		if (!t->throttled && want) {
+		if (!t->throttled) {
 			t->throttled = true;
 			t->throttles++;
 		}
