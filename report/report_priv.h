@@ -131,6 +131,9 @@ static inline int32_t region_pid(const struct report_data *d, const struct regio
 	return d->pid_of ? d->pid_of(d->pid_ctx, r) : r->tid;
 }
 
+/* A JSON string for any bytes (write_json.c): control characters escaped,
+ * invalid UTF-8 as U+FFFD; NULL writes null. */
+void json_str(FILE *f, const char *str);
 /* The region's flags as '|'-joined names; "" when it has none worth naming. */
 void region_flags_string(char *buf, size_t size, const struct region *r);
 /* The distinct pids of a site's regions, sorted, in a malloc'd array (*out);

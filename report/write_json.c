@@ -50,7 +50,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 
 /* A JSON string for any bytes: control characters escaped, invalid UTF-8 bytes
  * replaced by U+FFFD. NULL writes null. */
-static void json_str(FILE *f, const char *str)
+void json_str(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n;

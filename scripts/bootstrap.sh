@@ -7,6 +7,8 @@ PACKAGES=(
 	cmake gcc make libc6-dev pkg-config
 	libunwind-dev libdw-dev libelf-dev
 	check libsubunit-dev
+	# vmleak --diff reads JSON reports with json-c
+	libjson-c-dev
 	python3 strace binutils procps util-linux
 	# a real 32-bit tracee for tests/integration/test_i386.py
 	gcc-multilib
@@ -15,6 +17,8 @@ PACKAGES=(
 	# language runtimes for tests/integration/test_runtimes.py (a nodejs
 	# already installed from elsewhere counts); gcc -static uses libc6-dev's libc.a
 	openjdk-17-jdk-headless nodejs golang-go
+	# a real browser for the --format html test (tests/integration/test_html.py)
+	chromium
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")

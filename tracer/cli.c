@@ -37,6 +37,7 @@ enum long_only_option {
 	OPT_VERIFY,
 	OPT_ERROR_EXITCODE,
 	OPT_UNWINDER,
+	OPT_DIFF,
 };
 
 /* '+': stop at the first non-option, so PROGRAM's own options stay its own.
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{"unwinder", required_argument, NULL, OPT_UNWINDER},
+	{"diff", required_argument, NULL, OPT_DIFF},
 	{NULL, 0, NULL, 0},
 };
 
@@ -77,7 +79,7 @@ static const char help_text[] =
 	"  -p, --pid PID[,PID...]   attach to these processes and all their threads;\n"
 	"                           may repeat\n"
 	"  -o, --output FILE        write the report to FILE (default: standard error)\n"
-	"      --format FORMAT      report format: text (default), json or folded\n"
+	"      --format FORMAT      report format: text (default), json, folded or html\n"
 	"  -j                       short for --format json\n"
 	"  -d, --duration SEC       attach mode: detach and report after SEC seconds\n"
 	"                           (decimals allowed)\n"
@@ -99,6 +101,9 @@ static const char help_text[] =
 	"      --error-exitcode N   exit with N (1-255) when the report holds any\n"
 	"                           unsuppressed region\n"
 	"      --unwinder NAME      backtrace engine: libdw (default) or libunwind\n"
+	"      --diff OLD.json NEW.json\n"
+	"                           compare two JSON reports: what grew, shrank,\n"
+	"                           appeared and disappeared (-j: as JSON)\n"
 	"  -q, --quiet              no live status line\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -369,6 +374,8 @@ static int parse_format(const char *s, enum report_format *out)
 		*out = REPORT_JSON;
 	else if (strcmp(s, "folded") == 0)
 		*out = REPORT_FOLDED;
+	else if (strcmp(s, "html") == 0)
+		*out = REPORT_HTML;
 	else
 		return -1;
 	return 0;
@@ -468,12 +475,42 @@ static int reject_empty(const char *opt, const char *arg, char *err, size_t errl
 	return -1;
 }
 
+/* Options that only mean something while tracing (refused with --diff). */
+static bool is_trace_only(int c)
+{
+	switch (c) {
+	case 'd':
+	case OPT_INTERVAL:
+	case OPT_NO_FOLLOW_FORKS:
+	case OPT_DEPTH:
+	case OPT_MIN_AGE:
+	case OPT_EXITED:
+	case OPT_SUPPRESSIONS:
+	case OPT_LOG:
+	case OPT_VERIFY:
+	case OPT_ERROR_EXITCODE:
+	case OPT_UNWINDER:
+		return true;
+	}
+	return false;
+}
+
+static const char *trace_only_name(int c)
+{
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
 /* Apply one parsed option. Returns CLI_OK, CLI_EXIT or CLI_ERROR. */
 static enum cli_result apply_option(int c, char *arg, struct options *o, char *err, size_t errlen)
 {
 	const char *why;
 	uint64_t v;
 
+	if (is_trace_only(c) && !o->trace_only)
+		o->trace_only = trace_only_name(c);
 	switch (c) {
 	case 'p':
 		if (parse_pid_list(arg, &o->pids, &o->npids, &why) < 0) {
@@ -491,7 +528,8 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case OPT_FORMAT:
 		if (parse_format(arg, &o->format) < 0) {
-			set_err(err, errlen, "--format '%s': expected text, json or folded", arg);
+			set_err(err, errlen, "--format '%s': expected text, json, folded or html",
+				arg);
 			return CLI_ERROR;
 		}
 		break;
@@ -569,6 +607,11 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		}
 		o->error_exitcode = (int)v;
 		break;
+	case OPT_DIFF:
+		if (reject_empty("--diff", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		o->diff_old = arg;
+		break;
 	case OPT_UNWINDER:
 		if (parse_unwinder(arg, &o->unwinder) < 0) {
 			set_err(err, errlen, "--unwinder '%s': expected libunwind or libdw", arg);
@@ -594,8 +637,37 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 }
 
 /* The checks that need the whole command line. */
+static enum cli_result check_diff(const struct options *o, char *err, size_t errlen)
+{
+	if (!o->diff_new) {
+		set_err(err, errlen, "--diff needs two files: --diff OLD.json NEW.json");
+		return CLI_ERROR;
+	}
+	if (o->command) {
+		set_err(err, errlen, "--diff takes two files, not a program to run ('%s')",
+			o->command[0]);
+		return CLI_ERROR;
+	}
+	if (o->npids) {
+		set_err(err, errlen, "--diff compares two reports: it cannot be combined with -p");
+		return CLI_ERROR;
+	}
+	if (o->trace_only) {
+		set_err(err, errlen, "--diff compares two reports: --%s does not apply",
+			o->trace_only);
+		return CLI_ERROR;
+	}
+	if (o->format != REPORT_TEXT && o->format != REPORT_JSON) {
+		set_err(err, errlen, "--diff writes text or json (-j), not another --format");
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
 static enum cli_result check_mode(const struct options *o, char *err, size_t errlen)
 {
+	if (o->diff_old)
+		return check_diff(o, err, errlen);
 	if (o->npids == 0 && !o->command) {
 		set_err(err, errlen, "no program to run and no -p PID given (see vmleak --help)");
 		return CLI_ERROR;
@@ -621,6 +693,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, char *err, s
 		err[0] = '\0';
 	optind = 0; /* full re-initialisation of getopt, so we can be called again */
 	opterr = 0; /* errors are ours to word */
+again:
 	for (;;) {
 		int elem = optind == 0 ? 1 : optind;
 
@@ -635,6 +708,16 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, char *err, s
 		res = apply_option(c, optarg, o, err, errlen);
 		if (res != CLI_OK)
 			goto out;
+	}
+	/* --diff OLD NEW: NEW is the first operand; options may follow it */
+	if (o->diff_old && !o->diff_new && optind < argc) {
+		o->diff_new = argv[optind++];
+		if (o->diff_new[0] == '\0') {
+			set_err(err, errlen, "--diff: empty file name");
+			res = CLI_ERROR;
+			goto out;
+		}
+		goto again;
 	}
 	if (optind < argc)
 		o->command = &argv[optind];

@@ -39,6 +39,8 @@ struct options {
 	int error_exitcode; /* -1 = not given */
 	bool quiet;
 	enum unwinder_kind unwinder;
+	const char *diff_old, *diff_new; /* --diff OLD NEW; NULL otherwise */
+	const char *trace_only;		 /* the first option given that only applies to tracing */
 };
 
 enum cli_result {

@@ -118,6 +118,11 @@ int main(int argc, char **argv)
 	case CLI_OK:
 		break;
 	}
+	if (opt.diff_old) {
+		rc = tracer_diff(&opt);
+		cli_free(&opt);
+		return rc;
+	}
 	if (tracer_init(&t, &opt)) {
 		fprintf(stderr, "vmleak: out of memory\n");
 		goto out;

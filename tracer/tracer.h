@@ -148,6 +148,8 @@ void tracer_on_exec(struct tracer *t, struct task *tk);
 /* output.c: report assembly, status line, periodic reports */
 long tracer_write_report(struct tracer *t, bool final);
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
+/* vmleak --diff OLD NEW (tracer/diff_cmd.c): the exit status. */
+int tracer_diff(const struct options *opt);
 void status_update(struct tracer *t, bool force);
 void status_clear(struct tracer *t);
 
