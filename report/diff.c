@@ -3,7 +3,9 @@
  * source file name and line per frame; module file name and module offset for
  * a frame without a function; never an absolute address), and writes what
  * grew, shrank, appeared and disappeared, largest growth first, as text or
- * JSON (docs/interface.md "Comparing two reports"). */
+ * JSON (docs/interface.md "Comparing two reports"). A frame with a function
+ * is matched by its function, source file name and line alone, so the same
+ * code in a renamed or rebuilt binary matches. */
 #include "report/diff.h"
 
 #include <errno.h>
@@ -230,10 +232,10 @@ static void key_frame(struct buf *b, const struct frame_info *f)
 		buf_str(b, base_name(f->file));
 		buf_fmt(b, ":%d", f->line);
 	} else if (f->function) {
+		/* not the module: a renamed executable (prog.old, prog.new) still
+		 * matches at its _start */
 		buf_fmt(b, "\nf ");
 		buf_str(b, f->function);
-		buf_str(b, "\t");
-		buf_str(b, f->module ? base_name(f->module) : "");
 	} else if (f->module) {
 		buf_str(b, "\nm ");
 		buf_str(b, base_name(f->module));
