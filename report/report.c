@@ -178,12 +178,56 @@ static bool region_is_old_enough(const struct report_data *d, const struct repor
 	return finite_or_zero(d->duration_s) - r->time_ms / 1000.0 >= o->min_age;
 }
 
+static int cmp_res_entry(const void *pa, const void *pb)
+{
+	const struct region *a = ((const struct res_entry *)pa)->r;
+	const struct region *b = ((const struct res_entry *)pb)->r;
+
+	return (a > b) - (a < b);
+}
+
+bool region_residency_of(const struct report_ctx *c, const struct region *r,
+			 struct region_residency *out)
+{
+	struct res_entry key = {.r = r}, *e;
+
+	if (!c->res)
+		return false;
+	e = bsearch(&key, c->res, c->nres, sizeof(*c->res), cmp_res_entry);
+	if (!e || e->res.resident == REPORT_NO_FIGURE)
+		return false;
+	*out = e->res;
+	return true;
+}
+
+/* report_data.residency is indexed like the regions as given: keep it by
+ * region pointer before the regions are filtered and sorted. */
+static int index_residency(struct report_ctx *c)
+{
+	const struct report_data *d = c->d;
+
+	if (!d->residency)
+		return 0;
+	c->res = malloc((d->nregions ? d->nregions : 1) * sizeof(*c->res));
+	if (!c->res)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->nregions; i++) {
+		c->res[i].r = d->regions[i];
+		c->res[i].res = d->residency[i];
+	}
+	c->nres = d->nregions;
+	qsort(c->res, c->nres, sizeof(*c->res), cmp_res_entry);
+	return 0;
+}
+
 /* Filter and sort the caller's pointer array in place: no copy of the regions,
  * so a report of a million regions costs the pointers the caller already has. */
 static int collect_regions(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
 
+	if (index_residency(c))
+		return -ENOMEM;
 	c->regs = d->regions;
 	for (size_t i = 0; i < d->nregions; i++) {
 		const struct region *r = d->regions[i];
@@ -218,10 +262,16 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	return 0;
 }
 
-static void site_add_region(struct site *s, const struct region *r)
+static void site_add_region(const struct report_ctx *c, struct site *s, const struct region *r)
 {
 	uint64_t len = region_len(r);
+	struct region_residency res;
 
+	if (region_residency_of(c, r, &res)) {
+		s->resident += res.resident;
+		s->swapped += res.swapped;
+		s->res_known++;
+	}
 	if (!s->n) {
 		s->min_len = s->max_len = len;
 		s->first_ms = s->last_ms = r->time_ms;
@@ -333,6 +383,22 @@ static size_t count_exited_procs(const struct report_ctx *c, const struct region
 	return distinct;
 }
 
+/* The site's series and trend, when the tracer kept a history. */
+static void site_history(const struct report_data *d, struct site *s)
+{
+	const struct region *r = s->regs[0];
+	struct history_key k = {
+		.site = site_key(d, r->site),
+		.flags = r->flags,
+		.op = r->op,
+		.kind = r->kind,
+		.prot = r->prot,
+	};
+
+	s->series = history_find(d->history, &k);
+	history_trend(s->series, &s->trend);
+}
+
 /* One run of regions sharing a site key: set aside those of exited processes
  * (hide_exited) and the young ones (--min-age), drop the site under --min-size,
  * and count what the filters hid when the site would have been reported. */
@@ -345,11 +411,12 @@ static int build_one_site(struct report_ctx *c, struct site *s, const struct reg
 
 	s->regs = run;
 	for (size_t k = 0; k < old; k++)
-		site_add_region(s, run[k]);
+		site_add_region(c, s, run[k]);
 	err = resolve_site(c->d, s); /* run[0] stands for the site either way */
 	if (err)
 		return err;
 	s->suppressed = category_is_suppressed(s->category);
+	site_history(c->d, s);
 	if (!s->suppressed) {
 		count_region_into(run + old, live - old, &c->young_regions, &c->young_bytes);
 		for (size_t k = live; k < n; k++)
@@ -398,6 +465,9 @@ static int build_sites(struct report_ctx *c)
 			c->unsup_sites++;
 			c->unsup_regions += s->n;
 			c->unsup_bytes += s->bytes;
+			c->unsup_resident += s->resident;
+			c->unsup_swapped += s->swapped;
+			c->unsup_res_known += s->res_known;
 		}
 		c->cat_regions[s->category] += s->n;
 		c->cat_bytes[s->category] += s->bytes;
@@ -491,6 +561,7 @@ static void free_ctx(struct report_ctx *c)
 		free(c->sites[i].frames);
 	free(c->sites);
 	free(c->pids);
+	free(c->res);
 }
 
 long report_write(FILE *out, const struct report_data *d, const struct report_options *o)

@@ -16,6 +16,7 @@
 #include "decoder/ledger.h"
 #include "decoder/strtab.h"
 #include "decoder/syscall.h"
+#include "report/history.h"
 
 enum report_format {
 	REPORT_TEXT = 0,
@@ -74,6 +75,14 @@ struct verify_mismatch {
 	const char *problem; /* e.g. "in ledger, not mapped", "mapped, not in ledger" */
 };
 
+/* A region's resident and swapped bytes, measured by the tracer from
+ * /proc/PID/pagemap; REPORT_NO_FIGURE in both when there is no figure (its
+ * process had exited before it could be measured, or the kernel would not say). */
+#define REPORT_NO_FIGURE UINT64_MAX
+struct region_residency {
+	uint64_t resident, swapped;
+};
+
 struct report_data {
 	const char *mode;     /* "launch" or "attach" */
 	char *const *command; /* NULL-terminated argv; NULL in attach mode */
@@ -112,6 +121,12 @@ struct report_data {
 	 * report_options.hide_exited their regions are summed, not listed. */
 	const int32_t *exited_pids;
 	size_t nexited_pids;
+	/* residency[i] is regions[i]'s, as given (report_write reorders regions
+	 * only after it has read them); NULL: nothing measured, the report shows
+	 * no resident figures (JSON null). */
+	const struct region_residency *residency;
+	/* Live bytes of each site over the trace; NULL: no series, no trend. */
+	const struct history *history;
 };
 
 struct report_options {

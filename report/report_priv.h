@@ -25,6 +25,17 @@ struct site {
 	size_t callsite;
 	enum site_category category;
 	bool suppressed;
+	/* residency: sums over the regions that have a figure */
+	uint64_t resident, swapped;
+	size_t res_known;		     /* regions with a figure */
+	const struct history_series *series; /* NULL: not tracked */
+	struct trend trend;
+};
+
+/* A region's residency, looked up by pointer (report_data.residency). */
+struct res_entry {
+	const struct region *r;
+	struct region_residency res;
 };
 
 struct pid_total {
@@ -56,6 +67,11 @@ struct report_ctx {
 	/* unsuppressed regions of processes that exited (hide_exited) */
 	size_t exited_regions, exited_procs;
 	uint64_t exited_bytes;
+	/* residency of the unsuppressed sites' regions that have a figure */
+	struct res_entry *res; /* sorted by region pointer; NULL: nothing measured */
+	size_t nres;
+	uint64_t unsup_resident, unsup_swapped;
+	size_t unsup_res_known;
 };
 
 /* The writers: each turns the grouped report into its format on c->out. */
@@ -139,6 +155,9 @@ void region_flags_string(char *buf, size_t size, const struct region *r);
 /* The distinct pids of a site's regions, sorted, in a malloc'd array (*out);
  * returns how many, or 0 with *out NULL when out of memory. */
 size_t site_pids(const struct report_data *d, const struct site *s, int32_t **out);
+/* The residency of r: false when it has none. */
+bool region_residency_of(const struct report_ctx *c, const struct region *r,
+			 struct region_residency *out);
 /* The per-pid totals entry of pid, NULL when it holds no unsuppressed region. */
 const struct pid_total *find_pid_total(const struct report_ctx *c, int32_t pid);
 

@@ -114,6 +114,34 @@ static void json_hex(FILE *f, uint64_t v)
 	fprintf(f, "\"0x%" PRIx64 "\"", v);
 }
 
+static void json_figure(FILE *f, bool known, uint64_t v)
+{
+	if (known)
+		fprintf(f, "%" PRIu64, v);
+	else
+		fputs("null", f);
+}
+
+/* [[t_s, bytes, resident_or_null], ...], or null without a series. */
+static void json_series(FILE *f, const struct history_series *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct history_point *p = &s->pts[i];
+
+		fputs(i ? ", [" : "[", f);
+		json_ms(f, p->t_ms);
+		fprintf(f, ", %" PRIu64 ", ", p->bytes);
+		json_figure(f, p->resident != HISTORY_NO_FIGURE, p->resident);
+		fputc(']', f);
+	}
+	fputc(']', f);
+}
+
 static void json_head(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
@@ -161,10 +189,14 @@ static void json_head(struct report_ctx *c)
 		", \"suppressed_regions\": %zu, \"suppressed_bytes\": %" PRIu64
 		", \"hidden_regions\": %zu, \"hidden_bytes\": %" PRIu64
 		", \"exited_processes\": %zu, \"exited_regions\": %zu, \"exited_bytes\": %" PRIu64
-		"}",
+		", \"resident_bytes\": ",
 		c->unsup_regions, c->unsup_bytes, c->unsup_sites, c->sup_regions, c->sup_bytes,
 		c->small_regions + c->young_regions, c->small_bytes + c->young_bytes,
 		c->exited_procs, c->exited_regions, c->exited_bytes);
+	json_figure(f, c->unsup_res_known, c->unsup_resident);
+	fputs(", \"swapped_bytes\": ", f);
+	json_figure(f, c->unsup_res_known, c->unsup_swapped);
+	fputc('}', f);
 }
 
 static void json_process(FILE *f, bool first, int32_t pid, const char *exe,
@@ -260,14 +292,23 @@ static void json_first_frames(FILE *f, const struct report_data *d, const struct
 	fputc(']', f);
 }
 
-static void json_region(FILE *f, const struct report_data *d, const struct region *r)
+static void json_region(struct report_ctx *c, const struct region *r)
 {
+	const struct report_data *d = c->d;
+	FILE *f = c->out;
+	struct region_residency res;
+	bool known = region_residency_of(c, r, &res);
+
 	fprintf(f, "{\"pid\": %" PRId32 ", \"tid\": %" PRId32 ", \"start\": ", region_pid(d, r),
 		r->tid);
 	json_hex(f, r->start);
 	fputs(", \"end\": ", f);
 	json_hex(f, r->end);
-	fprintf(f, ", \"length\": %" PRIu64 ", \"at_s\": ", region_len(r));
+	fprintf(f, ", \"length\": %" PRIu64 ", \"resident_bytes\": ", region_len(r));
+	json_figure(f, known, known ? res.resident : 0);
+	fputs(", \"swapped_bytes\": ", f);
+	json_figure(f, known, known ? res.swapped : 0);
+	fputs(", \"at_s\": ", f);
 	json_ms(f, r->time_ms);
 	fputs(", \"path\": ", f);
 	json_str(f, region_path(d, r));
@@ -293,6 +334,10 @@ static void json_site(struct report_ctx *c, const struct site *s)
 	json_ms(f, s->first_ms);
 	fputs(", \"last_s\": ", f);
 	json_ms(f, s->last_ms);
+	fputs(", \"resident_bytes\": ", f);
+	json_figure(f, s->res_known, s->resident);
+	fputs(", \"swapped_bytes\": ", f);
+	json_figure(f, s->res_known, s->swapped);
 	fprintf(f, ", \"suppressed\": %s, \"category\": \"%s\", \"frames\": [",
 		s->suppressed ? "true" : "false", site_category_name(s->category));
 	for (size_t i = 0; i < s->nframes; i++) {
@@ -305,10 +350,14 @@ static void json_site(struct report_ctx *c, const struct site *s)
 	for (size_t i = 0; i < npids; i++)
 		fprintf(f, "%s%" PRId32, i ? ", " : "", pids[i]);
 	free(pids);
-	fputs("], \"regions\": [", f);
+	fputs("], \"trend\": ", f);
+	json_str(f, trend_name(s->trend.kind));
+	fputs(", \"series\": ", f);
+	json_series(f, s->series);
+	fputs(", \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);
-		json_region(f, c->d, s->regs[i]);
+		json_region(c, s->regs[i]);
 	}
 	fputs("]}", f);
 }
@@ -347,7 +396,8 @@ void write_json(struct report_ctx *c)
 		json_site(c, &c->sites[i]);
 		first = false;
 	}
-	fputc(']', c->out);
+	fputs("], \"series_other\": ", c->out);
+	json_series(c->out, c->d->history ? history_other(c->d->history) : NULL);
 	if (c->d->verify)
 		json_verify(c);
 	fputs("}\n", c->out);

@@ -187,6 +187,30 @@ static void text_site_path(FILE *f, const struct report_data *d, const struct si
 	}
 }
 
+/* " (512.0 KiB resident)" after a site's size, when the tracer measured. */
+static void text_site_resident(struct report_ctx *c, const struct site *s)
+{
+	FILE *f = c->out;
+
+	if (!c->d->residency)
+		return;
+	if (!s->res_known) {
+		fputs(" (no resident figure)", f);
+		return;
+	}
+	fputs(" (", f);
+	text_size(f, s->resident);
+	fputs(" resident", f);
+	if (s->swapped) {
+		fputs(", ", f);
+		text_size(f, s->swapped);
+		fputs(" swapped", f);
+	}
+	if (s->res_known < s->n)
+		fprintf(f, " in %zu of %zu regions", s->res_known, s->n);
+	fputc(')', f);
+}
+
 static void text_site_title(struct report_ctx *c, size_t num, const struct site *s)
 {
 	const struct region *r = s->regs[0];
@@ -197,6 +221,7 @@ static void text_site_title(struct report_ctx *c, size_t num, const struct site 
 	region_flags_string(flags, sizeof(flags), r);
 	fprintf(f, "#%zu  ", num);
 	text_size(f, s->bytes);
+	text_site_resident(c, s);
 	fprintf(f, " in %zu %s  %s", s->n, plural(s->n, "region", "regions"), op_name(r->op));
 	if (strcmp(op_name(r->op), kind_name(r->kind)) != 0)
 		fprintf(f, " %s", kind_name(r->kind));
@@ -243,6 +268,64 @@ static void text_site_sizes_times(FILE *f, const struct site *s)
 	fputs(" (one every ", f);
 	text_interval(f, (double)(s->last_ms - s->first_ms) / (double)(s->n - 1));
 	fputs(")\n", f);
+}
+
+/* "11.0 s", "250 ms" */
+static void text_span(FILE *f, double s)
+{
+	s = finite_or_zero(s);
+	if (s < 1)
+		fprintf(f, "%.0f ms", s * 1000);
+	else
+		fprintf(f, "%.1f s", s);
+}
+
+/* The site's growth over the trace in one line, when there is a series. */
+static void text_site_trend(FILE *f, const struct site *s)
+{
+	const struct trend *t = &s->trend;
+
+	if (t->kind == TREND_UNKNOWN)
+		return;
+	fputs("    trend: ", f);
+	switch (t->kind) {
+	case TREND_GROWING:
+		if (t->step_s > 0) {
+			fputs("growing ", f);
+			text_size(f, t->step_bytes);
+			fputs(" every ", f);
+			text_span(f, t->step_s);
+			fputs(" (", f);
+			text_size(f, (uint64_t)finite_or_zero(t->rate_bps));
+			fputs("/s), still growing at the end", f);
+		} else {
+			fputs("grew by ", f);
+			text_size(f, t->step_bytes);
+			fprintf(f, " at +%.1f s, too recently to tell whether it stopped",
+				t->last_growth_s);
+		}
+		break;
+	case TREND_PLATEAU:
+		fputs("grew to ", f);
+		text_size(f, t->peak_bytes);
+		fprintf(f, " by +%.1f s, then flat (to +%.1f s)", t->peak_s, t->end_s);
+		break;
+	case TREND_FLAT:
+		fputs("flat at ", f);
+		text_size(f, t->end_bytes);
+		fprintf(f, " from +%.1f s to +%.1f s", t->start_s, t->end_s);
+		break;
+	case TREND_SHRINKING:
+		fputs("peaked at ", f);
+		text_size(f, t->peak_bytes);
+		fprintf(f, " at +%.1f s, down to ", t->peak_s);
+		text_size(f, t->end_bytes);
+		fprintf(f, " at +%.1f s", t->end_s);
+		break;
+	default:
+		break;
+	}
+	fputc('\n', f);
 }
 
 /* A source path relative to the working directory when it lies below it. */
@@ -330,6 +413,7 @@ static void text_site(struct report_ctx *c, size_t num, const struct site *s)
 	fputc('\n', f);
 	text_site_title(c, num, s);
 	text_site_sizes_times(f, s);
+	text_site_trend(f, s);
 	if (!s->nframes) {
 		fputs("    (no backtrace: --depth 0 or unwinding failed)\n", f);
 		return;

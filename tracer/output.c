@@ -293,6 +293,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.exited_pids = c.exited_pids;
 	d.nexited_pids = c.nexited;
 	o.hide_exited = !t->opt->exited;
+	d.history = t->history;
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	live_ctx_free(&c);

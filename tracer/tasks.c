@@ -105,9 +105,10 @@ int tracer_init(struct tracer *t, struct options *opt)
 	t->tids = calloc(1, sizeof(*t->tids));
 	t->paths = strtab_new();
 	t->stacks = stacks_new();
+	t->history = history_new();
 	t->start = now_seconds();
 	t->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
-	if (!t->htab || !t->tids || !t->paths || !t->stacks)
+	if (!t->htab || !t->tids || !t->paths || !t->stacks || !t->history)
 		return -ENOMEM;
 	return 0;
 }
@@ -151,6 +152,7 @@ void tracer_destroy(struct tracer *t)
 	affinity_free(t->aff);
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
+	history_free(t->history);
 }
 
 struct task *task_find(struct tracer *t, pid_t tid)

@@ -85,6 +85,7 @@ struct tracer {
 	struct rules *rules;	/* blame rules + --suppressions */
 	struct symbolizer *sym; /* report time: PCs to functions and lines */
 	struct affinity *aff;	/* the tracer follows a single hot thread's CPU */
+	struct history *history; /* live bytes of each site over the trace (growth.c) */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
