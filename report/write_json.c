@@ -13,7 +13,7 @@
 #endif
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +230,25 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 	return r;
 }
 
+/* An HTML report is one document: each report replaces the previous one in a
+ * regular file (the file always holds the latest whole page); elsewhere (a
+ * pipe, the terminal) only the final report is written. False: skip this one. */
+static bool html_output_ready(struct tracer *t, bool final)
+{
+	struct stat st;
+
+	if (t->opt->format != REPORT_HTML)
+		return true;
+	if (fstat(fileno(t->out), &st) == 0 && S_ISREG(st.st_mode)) {
+		fflush(t->out);
+		if (ftruncate(fileno(t->out), 0) == 0) {
+			rewind(t->out);
+			return true;
+		}
+	}
+	return final;
+}
+
 long tracer_write_report(struct tracer *t, bool final)
 {
 	struct live_ctx c = {0};
@@ -245,6 +265,10 @@ long tracer_write_report(struct tracer *t, bool final)
 
 	o.cwd = cwd;
 	status_clear(t);
+	if (!html_output_ready(t, final)) {
+		free(cwd);
+		return 0;
+	}
 	if (gather_regions(t, &c)) {
 		live_ctx_free(&c);
 		free(cwd);
