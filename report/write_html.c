@@ -24,7 +24,7 @@
 #define CHART_W		 960
 #define CHART_H		 320
 #define CHART_L		 78 /* left margin: y labels */
-#define CHART_R		 12
+#define CHART_R		 30
 #define CHART_T		 12
 #define CHART_B		 34
 
@@ -162,8 +162,10 @@ static void html_head(struct report_ctx *c)
 		fputs("attach", f);
 	fprintf(f, "</title>\n<style>%s</style>\n", html_css);
 	/* first, so that an exception anywhere below is recorded in the page */
-	fputs("<script>window.onerror=function(m){document.documentElement.setAttribute("
-	      "'data-vmleak-error',String(m));};</script>\n</head>\n<body>\n",
+	fputs("<script>(function(){var e=document.documentElement;window.onerror=function(m){"
+	      "e.setAttribute('data-vmleak-error',String(m));};document.addEventListener("
+	      "'securitypolicyviolation',function(v){e.setAttribute('data-vmleak-error',"
+	      "'blocked '+v.violatedDirective);});})();</script>\n</head>\n<body>\n",
 	      f);
 }
 
@@ -874,6 +876,12 @@ static const char html_js[] =
 	"'width',nw);if(t){t.setAttribute('x',nx+3);t.style.display=nw<20?'none':'';}});}\n"
 	"boxes.forEach(function(g){g.addEventListener('click',function(){zoom(+g.dataset.x,"
 	"+g.dataset.w,+g.dataset.d);});});}\n"
+	/* what was laid out, for tests and the curious */
+	"function box(id){var e=document.getElementById(id);if(!e)return'0x0';var r=e."
+	"getBoundingClientRect();return Math.round(r.width)+'x'+Math.round(r.height);}\n"
+	"document.documentElement.setAttribute('data-vmleak-drawn','chart:'+box('chart')+"
+	"';table:'+box('sites')+';flame:'+box('flame')+';rows:'+document.querySelectorAll("
+	"'#sites tr.site').length);\n"
 	"document.documentElement.setAttribute('data-vmleak-ready','1');\n"
 	"})();\n";
 
