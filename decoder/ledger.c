@@ -20,6 +20,7 @@
  * leaf a descent reaches, and each operation is one or a few O(log n) descents.
  * Regions never overlap and are never merged: each keeps its own site and metadata.
  */
+#include "decoder/grow.h"
 #include "decoder/ledger.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ struct ledger {
 	uint64_t bytes;
 	size_t memory;
 	uint64_t brk_start, brk_cur;
+	bool lost; /* a change could not be applied exactly (out of memory) */
 };
 
 /* A root-to-leaf path: node[d] and the child (or, in the leaf, region) index idx[d]. */
@@ -70,15 +72,11 @@ struct ledger *ledger_new_tuned(unsigned leaf_max, unsigned inode_max);
 
 int region_vec_push(struct region_vec *vec, const struct region *r)
 {
-	if (vec->n == vec->cap) {
-		size_t cap = vec->cap ? vec->cap * 2 : 8;
-		struct region *v = realloc(vec->v, cap * sizeof(*v));
+	struct region *v = grow_array(vec->v, &vec->cap, vec->n + 1, sizeof(*v), 8);
 
-		if (!v)
-			return -ENOMEM;
-		vec->v = v;
-		vec->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	vec->v = v;
 	vec->v[vec->n++] = *r;
 	return 0;
 }
@@ -510,7 +508,11 @@ static int insert_region(struct ledger *l, const struct region *r)
 	c.depth = 0;
 	if (l->root)
 		seek(l, r->start, &c);
-	return leaf_insert(l, &c, r);
+	if (leaf_insert(l, &c, r)) {
+		l->lost = true;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---------- deletion ---------- */
@@ -674,6 +676,7 @@ static uint64_t remove_range(struct ledger *l, uint64_t s, uint64_t e, struct re
 			if (leaf_insert(l, &c, &rest)) {
 				r->end = rest.end; /* nothing changed: keep it whole */
 				l->bytes += region_len(&rest) + region_len(&piece);
+				l->lost = true;
 				break;
 			}
 		} else if (r->start < piece.start) {
@@ -687,8 +690,8 @@ static uint64_t remove_range(struct ledger *l, uint64_t s, uint64_t e, struct re
 		} else {
 			leaf_delete(l, &c);
 		}
-		if (out)
-			region_vec_push(out, &piece);
+		if (out && region_vec_push(out, &piece))
+			l->lost = true;
 		removed += region_len(&piece);
 		s = piece.end;
 	}
@@ -802,6 +805,7 @@ struct ledger *ledger_copy(const struct ledger *l)
 	copy->bytes = l->bytes;
 	copy->brk_start = l->brk_start;
 	copy->brk_cur = l->brk_cur;
+	copy->lost = l->lost;
 	return copy;
 }
 
@@ -1045,8 +1049,8 @@ uint64_t ledger_take_shm(struct ledger *l, uint64_t addr, struct region_vec *out
 		return 0;
 	(*cur_pos(&c))--;
 	leaf_delete(l, &c);
-	if (out)
-		region_vec_push(out, &seg);
+	if (out && region_vec_push(out, &seg))
+		l->lost = true;
 	return region_len(&seg);
 }
 
@@ -1101,6 +1105,11 @@ int ledger_foreach(const struct ledger *l, ledger_visit_fn fn, void *arg)
 	if (!l->root)
 		return 0;
 	return visit_subtree(l->root, l->height, fn, arg);
+}
+
+int ledger_error(const struct ledger *l)
+{
+	return l->lost ? -ENOMEM : 0;
 }
 
 size_t ledger_count(const struct ledger *l)

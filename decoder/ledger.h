@@ -127,6 +127,10 @@ const struct region *ledger_first_after(const struct ledger *l, uint64_t addr);
 typedef int (*ledger_visit_fn)(const struct region *r, void *arg);
 int ledger_foreach(const struct ledger *l, ledger_visit_fn fn, void *arg);
 
+/* -ENOMEM once any change could not be applied exactly (a region or a removed
+ * piece lost for want of memory; sticky, inherited by ledger_copy), else 0. */
+int ledger_error(const struct ledger *l);
+
 size_t ledger_count(const struct ledger *l);
 uint64_t ledger_bytes(const struct ledger *l);
 size_t ledger_memory(const struct ledger *l); /* bytes the ledger itself uses */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "decoder/grow.h"
 #include "decoder/maps.h"
 
 int maps_parse_line(const char *line, struct maps_entry *e)
@@ -49,16 +50,12 @@ static void mismatch_add(struct mismatch_list *m, uint64_t start, uint64_t end, 
 		m->v[m->n - 1].end = end; /* merge adjacent */
 		return;
 	}
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 16;
-		struct maps_mismatch *nv = realloc(m->v, ncap * sizeof(*nv));
-		if (!nv) {
-			m->err = -ENOMEM;
-			return;
-		}
-		m->v = nv;
-		m->cap = ncap;
+	struct maps_mismatch *nv = grow_array(m->v, &m->cap, m->n + 1, sizeof(*nv), 16);
+	if (!nv) {
+		m->err = -ENOMEM;
+		return;
 	}
+	m->v = nv;
 	m->v[m->n++] = (struct maps_mismatch){start, end, problem};
 }
 

@@ -1,6 +1,7 @@
 /* decoder/strtab.c - interned strings by small id: an open-addressing hash table of
  * ids (linear probing, power-of-two size, at most half full) over an array of
  * copies indexed by id - 1. */
+#include "decoder/grow.h"
 #include "decoder/strtab.h"
 
 #include <stdbool.h>
@@ -67,13 +68,15 @@ static bool grow_slots(struct strtab *t)
 
 static bool grow_strings(struct strtab *t)
 {
-	uint32_t cap = t->cap ? t->cap * 2 : 32;
-	char **str = realloc(t->str, cap * sizeof(*str));
+	size_t cap = t->cap;
+	char **str = grow_array(t->str, &cap, (size_t)t->cap + 1, sizeof(*str), 32);
 
 	if (!str)
 		return false;
 	t->str = str;
-	t->cap = cap;
+	if (cap > UINT32_MAX)
+		return false; /* ids are 32-bit */
+	t->cap = (uint32_t)cap;
 	return true;
 }
 

@@ -247,8 +247,10 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	struct report_site_info info = {.category = CAT_UNKNOWN};
 
 	s->category = CAT_UNKNOWN;
-	if (!d->resolve || d->resolve(d->resolve_ctx, s->regs[0]->site, s->regs[0], &info))
+	if (!d->resolve)
 		return 0;
+	if (d->resolve(d->resolve_ctx, s->regs[0]->site, s->regs[0], &info))
+		return -ENOMEM;
 	if ((unsigned)info.category < CAT_COUNT)
 		s->category = info.category;
 	if (!info.frames || !info.nframes)

@@ -61,6 +61,8 @@ struct report_site_info {
 	enum site_category category;
 	size_t callsite; /* index into frames of the first frame outside the runtime */
 };
+/* Returns 0, or nonzero when out of memory: report_write then fails with -ENOMEM
+ * rather than print a site without the frames and category it has. */
 typedef int (*report_resolve_fn)(void *ctx, uint32_t stack, const struct region *example,
 				 struct report_site_info *out);
 

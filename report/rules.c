@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/rules.h"
 
 #define RULES_MAX_LINE		4096
@@ -104,17 +105,12 @@ struct rules *rules_load(const char *path, char *err, size_t errlen)
 
 static int push_string(char ***v, size_t *n, size_t *cap, const char *str, size_t len)
 {
+	char **nv = grow_array(*v, cap, *n + 1, sizeof(*nv), 16);
 	char *s;
 
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		char **nv = realloc(*v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
+	if (!nv)
+		return -1;
+	*v = nv;
 	s = strndup(str, len);
 	if (!s)
 		return -1;
@@ -239,15 +235,12 @@ static int add_suppression(struct parse_ctx *p, const char *s, size_t len)
 			break;
 		part = semi + 1;
 	}
-	if (p->r->nsupps == p->r->supps_cap) {
-		size_t cap = p->r->supps_cap ? p->r->supps_cap * 2 : 8;
-		struct suppression *v = realloc(p->r->supps, cap * sizeof(*v));
+	struct suppression *v =
+		grow_array(p->r->supps, &p->r->supps_cap, p->r->nsupps + 1, sizeof(*v), 8);
 
-		if (!v)
-			goto fail;
-		p->r->supps = v;
-		p->r->supps_cap = cap;
-	}
+	if (!v)
+		goto fail;
+	p->r->supps = v;
 	sup.globs = globs.v;
 	sup.n = globs.n;
 	p->r->supps[p->r->nsupps++] = sup;
@@ -378,17 +371,13 @@ static int read_all(const char *path, char **out, size_t *len)
 	for (;;) {
 		size_t got;
 
-		if (cap - n < 4096) {
-			char *nb;
+		char *nb = grow_array(buf, &cap, n + 4096, 1, 8192);
 
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				errno = ENOMEM;
-				goto out;
-			}
-			buf = nb;
+		if (!nb) {
+			errno = ENOMEM;
+			goto out;
 		}
+		buf = nb;
 		got = fread(buf + n, 1, cap - n, f);
 		n += got;
 		if (got == 0)

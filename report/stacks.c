@@ -1,9 +1,11 @@
 /* report/stacks.c - interned backtraces (report/stacks.h): every distinct stack
  * of PCs is stored once in one flat frame array and found again through an
  * open-addressing hash table of ids. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "report/stacks.h"
 
 struct stack_entry {
@@ -23,6 +25,7 @@ struct stack_table {
 	size_t nslots;	       /* power of two */
 	uint32_t *canon_slots; /* canonical ids by module-relative frames */
 	size_t ncanon_slots, ncanon;
+	bool oom; /* stacks_canonical could not merge a stack (stacks_error) */
 };
 
 static uint32_t hash_pcs(const uint64_t *pcs, unsigned n)
@@ -108,28 +111,12 @@ static int grow_slots(struct stack_table *t)
 	return 0;
 }
 
-static int reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*v, ncap * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = ncap;
-	return 0;
-}
-
 uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, bool *is_new)
 {
 	uint32_t hash;
 	size_t slot;
-	struct stack_entry *e;
+	struct stack_entry *e, *entries;
+	struct stack_frame *frames;
 
 	if (is_new)
 		*is_new = false;
@@ -144,9 +131,14 @@ uint32_t stacks_intern(struct stack_table *t, const uint64_t *pcs, unsigned n, b
 			return 0;
 		slot = find_slot(t, pcs, n, hash);
 	}
-	if (reserve((void **)&t->frames, &t->frames_cap, t->nframes + n, sizeof(*t->frames)) ||
-	    reserve((void **)&t->entries, &t->entries_cap, t->nentries + 1, sizeof(*t->entries)))
+	frames = grow_array(t->frames, &t->frames_cap, t->nframes + n, sizeof(*frames), 64);
+	if (!frames)
 		return 0;
+	t->frames = frames;
+	entries = grow_array(t->entries, &t->entries_cap, t->nentries + 1, sizeof(*entries), 64);
+	if (!entries)
+		return 0;
+	t->entries = entries;
 	e = &t->entries[t->nentries++];
 	*e = (struct stack_entry){.first = t->nframes, .n = n, .hash = hash};
 	for (unsigned i = 0; i < n; i++)
@@ -256,8 +248,10 @@ uint32_t stacks_canonical(struct stack_table *t, uint32_t id)
 	e = &t->entries[id - 1];
 	if (e->canon)
 		return e->canon;
-	if ((t->ncanon + 1) * 4 > t->ncanon_slots * 3 && grow_canon_slots(t))
+	if ((t->ncanon + 1) * 4 > t->ncanon_slots * 3 && grow_canon_slots(t)) {
+		t->oom = true;
 		return id; /* out of memory: the stack stands alone */
+	}
 	e->canon_hash = hash_identity(t, e);
 	j = e->canon_hash & (t->ncanon_slots - 1);
 	for (; t->canon_slots[j]; j = (j + 1) & (t->ncanon_slots - 1)) {
@@ -286,6 +280,11 @@ unsigned stacks_get(const struct stack_table *t, uint32_t id, const struct stack
 	if (frames)
 		*frames = &t->frames[e->first];
 	return e->n;
+}
+
+int stacks_error(const struct stack_table *t)
+{
+	return t && t->oom ? -ENOMEM : 0;
 }
 
 size_t stacks_count(const struct stack_table *t)

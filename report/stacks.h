@@ -37,5 +37,7 @@ uint32_t stacks_canonical(struct stack_table *t, uint32_t id);
 /* Frames of stack id (innermost first); returns the count, 0 for an unknown id. */
 unsigned stacks_get(const struct stack_table *t, uint32_t id, const struct stack_frame **frames);
 size_t stacks_count(const struct stack_table *t);
+/* -ENOMEM once stacks_canonical left a stack unmerged for want of memory (sticky). */
+int stacks_error(const struct stack_table *t);
 
 #endif

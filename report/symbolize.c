@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "report/symbolize.h"
 
 struct sym {
@@ -49,6 +50,7 @@ struct symbolizer {
 	size_t nowned, owned_cap;
 	char *(*demangle)(const char *, char *, size_t *, int *);
 	bool demangle_tried;
+	bool oom; /* a lookup lost something for want of memory */
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -92,21 +94,16 @@ void symbolizer_free(struct symbolizer *s)
 	free(s);
 }
 
-static int grow_array(void **v, size_t *n, size_t need, size_t size)
+/* grow_array that zeroes the new elements: *n is the capacity, all of it in use. */
+static int grow_zeroed(void **v, size_t *n, size_t need, size_t size)
 {
-	size_t cap = *n ? *n : 16;
-	void *p;
+	size_t old = *n;
+	void *p = grow_array(*v, n, need, size, 16);
 
-	if (need <= *n)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	p = realloc(*v, cap * size);
 	if (!p)
 		return -1;
-	memset((char *)p + *n * size, 0, (cap - *n) * size);
+	memset((char *)p + old * size, 0, (*n - old) * size);
 	*v = p;
-	*n = cap;
 	return 0;
 }
 
@@ -114,17 +111,14 @@ static int grow_array(void **v, size_t *n, size_t need, size_t size)
 
 static const char *keep_string(struct symbolizer *s, char *str)
 {
-	if (s->nowned == s->owned_cap) {
-		size_t cap = s->owned_cap ? s->owned_cap * 2 : 64;
-		char **v = realloc(s->owned, cap * sizeof(*v));
+	char **v = grow_array(s->owned, &s->owned_cap, s->nowned + 1, sizeof(*v), 64);
 
-		if (!v) {
-			free(str);
-			return NULL;
-		}
-		s->owned = v;
-		s->owned_cap = cap;
+	if (!v) {
+		free(str);
+		s->oom = true;
+		return NULL;
 	}
+	s->owned = v;
 	s->owned[s->nowned++] = str;
 	return str;
 }
@@ -183,8 +177,10 @@ static const char *unversioned(struct symbolizer *s, const char *name)
 	if (!at || at == name)
 		return name;
 	copy = strndup(name, (size_t)(at - name));
-	if (!copy)
+	if (!copy) {
+		s->oom = true;
 		return name;
+	}
 	return keep_string(s, copy) ?: name;
 }
 
@@ -205,8 +201,10 @@ static int load_symbols(struct symbolizer *s, struct sym_module *m)
 	if (n <= 0)
 		return 0;
 	m->syms = calloc((size_t)n, sizeof(*m->syms));
-	if (!m->syms)
+	if (!m->syms) {
+		s->oom = true;
 		return -1;
+	}
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
@@ -284,8 +282,10 @@ static struct sym_module *get_module(struct symbolizer *s, uint32_t id)
 	struct sym_module *m;
 	const char *path;
 
-	if (grow_array((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods)))
+	if (grow_zeroed((void **)&s->mods, &s->nmods, (size_t)id + 1, sizeof(*s->mods))) {
+		s->oom = true;
 		return NULL;
+	}
 	m = &s->mods[id];
 	if (m->loaded)
 		return m->dwfl ? m : NULL;
@@ -435,8 +435,8 @@ static struct frame_info *site_frames(struct symbolizer *s, uint32_t stack, unsi
 	*n = stacks_get(s->stacks, stack, &sf);
 	if (*n == 0)
 		return NULL;
-	if (grow_array((void **)&s->site_frames, &s->nsite_frames, (size_t)stack + 1,
-		       sizeof(*s->site_frames)))
+	if (grow_zeroed((void **)&s->site_frames, &s->nsite_frames, (size_t)stack + 1,
+			sizeof(*s->site_frames)))
 		return NULL;
 	if (s->site_frames[stack])
 		return s->site_frames[stack];
@@ -464,7 +464,7 @@ int symbolizer_resolve(void *ctx, uint32_t stack, const struct region *example,
 	out->nframes = fi ? n : 0;
 	out->callsite = 0;
 	out->category = CAT_UNKNOWN;
-	if (stack && n && !fi)
+	if ((stack && n && !fi) || s->oom)
 		return -1;
 	if (!fi)
 		return 0;

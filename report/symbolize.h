@@ -24,7 +24,9 @@ void symbolizer_free(struct symbolizer *s);
 
 /* report_resolve_fn: ctx is the symbolizer. Fills frames (innermost first; the
  * array and its strings live until symbolizer_free), category and callsite.
- * Returns 0, or -1 when out of memory (out is then empty, category unknown). */
+ * Returns 0, or -1 when out of memory (out is then empty, category unknown), also
+ * when an earlier lookup lost a name, a symbol table or a module for want of
+ * memory: the symbolizer then stays failed. */
 int symbolizer_resolve(void *ctx, uint32_t stack, const struct region *example,
 		       struct report_site_info *out);
 

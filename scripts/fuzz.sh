@@ -12,7 +12,8 @@ mkdir -p "$build/findings" "$build/corpus"
 # the fuzzer does not depend on the rest of the tree compiling).
 clang -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -I"$src" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	"$src/tests/fuzz_ledger.c" "$src/decoder/ledger.c" -o "$build/fuzz_ledger"
+	"$src/tests/fuzz_ledger.c" "$src/decoder/ledger.c" "$src/decoder/grow.c" \
+	-o "$build/fuzz_ledger"
 status=0
 "$build/fuzz_ledger" -max_total_time="$seconds" -print_final_stats=1 -max_len=8192 \
 	-artifact_prefix="$build/findings/" "$build/corpus" >"$build/fuzz.log" 2>&1 || status=$?

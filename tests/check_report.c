@@ -478,6 +478,41 @@ END_TEST
 
 /* ---- filters ---- */
 
+START_TEST(test_exited_processes_summed)
+{
+	static const int32_t exited[] = {7000, 7001, 7002};
+	long ret;
+	char *out;
+
+	resolver.cats[3] = CAT_LOADER;
+	add_anon(0x10000, 4096, 1, 1);
+	add_anon(0x20000, 4096, 1, 2);
+	add_region(7000, 0x30000, 65536, 1, MEM_MMAP, REGION_ANON, RW, ANON_FLAGS, 3);
+	add_region(7001, 0x40000, 8192, 2, MEM_MMAP, REGION_ANON, RW, ANON_FLAGS, 4);
+	add_region(7002, 0x50000, 8192, 3, MEM_MMAP, REGION_ANON, RW, ANON_FLAGS, 5); /* loader */
+	data.exited_pids = exited;
+	data.nexited_pids = 3;
+	opts.hide_exited = true;
+	out = run(REPORT_JSON, &ret);
+	ck_assert_int_eq(ret, 2);
+	ck_assert_ptr_nonnull(strstr(out, "\"exited_processes\": 2, \"exited_regions\": 2, "
+					  "\"exited_bytes\": 73728}"));
+	ck_assert_ptr_nonnull(strstr(out, "\"pids\": [5981]"));
+	ck_assert_ptr_null(strstr(out, "\"start\": \"0x30000\""));
+	free(out);
+	out = run(REPORT_TEXT, &ret);
+	ck_assert_ptr_nonnull(strstr(out, "exited during the window: 2 processes held 2 regions "
+					  "(72.0 KiB) when they exited"));
+	free(out);
+	opts.hide_exited = false; /* --exited */
+	out = run(REPORT_JSON, &ret);
+	ck_assert_int_eq(ret, 4);
+	ck_assert_ptr_nonnull(strstr(out, "\"pids\": [5981, 7000]"));
+	ck_assert_ptr_nonnull(strstr(out, "\"exited_processes\": 0,"));
+	free(out);
+}
+END_TEST
+
 START_TEST(test_min_size_filter)
 {
 	long ret;
@@ -1041,6 +1076,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_totals_and_suppressed_accounting);
 	tcase_add_test(tc, test_no_resolver_means_unknown);
 	tcase_add_test(tc, test_min_size_filter);
+	tcase_add_test(tc, test_exited_processes_summed);
 	tcase_add_test(tc, test_min_age_filter);
 	tcase_add_test(tc, test_min_age_applies_before_min_size);
 	tcase_add_test(tc, test_preexisting_skipped);

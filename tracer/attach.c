@@ -117,8 +117,10 @@ static int seize_threads(struct tracer *t, pid_t pid, struct addr_space *as)
 			return -e;
 		}
 		struct task *tk = task_add(t, tid, pid);
-		if (!tk)
-			continue;
+		if (!tk) {
+			closedir(d);
+			return -ENOMEM; /* exiting detaches what is seized */
+		}
 		tk->as = as;
 		space_use(as);
 		if (as->pid == pid && tid != pid && procfs_state(pid) == 'Z')
@@ -216,7 +218,8 @@ int tracer_attach(struct tracer *t, const pid_t *pids, size_t n, char *err, size
 	collect_stops(t);
 	/* every thread is stopped: what is mapped now was there before us */
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
-		procfs_seed_ledger(as->pid, as->ledger);
+		if (procfs_seed_ledger(as->pid, as->ledger) == -ENOMEM)
+			tracer_oom(t, "attach");
 	t->stopping = false;
 	resume_all(t);
 	return 0;

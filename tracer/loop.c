@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "tracer/affinity.h"
 #include "tracer/procfs.h"
 #include "tracer/signals.h"
@@ -78,6 +79,27 @@ static int share_mm(pid_t a, pid_t b)
 	return r == 0 ? 0 : 1;
 }
 
+static bool is_group_stop_sig(int sig);
+
+/* Out of memory, a stop of a task we could not track: let it go on as if we
+ * were not here. Attach mode detaches it; launch mode (its seccomp filter needs
+ * a tracer) resumes it, delivering a signal, keeping a group-stop. */
+static void let_go_untracked(struct tracer *t, pid_t pid, int status)
+{
+	int sig = WSTOPSIG(status);
+	unsigned ev = (unsigned)status >> 16;
+	int deliver = ev == 0 && sig != (SIGTRAP | 0x80) ? sig : 0;
+
+	if (!t->launch) {
+		ptrace(PTRACE_DETACH, pid, 0, deliver);
+		return;
+	}
+	if (ev == PTRACE_EVENT_STOP && is_group_stop_sig(sig) &&
+	    ptrace(PTRACE_LISTEN, pid, 0, 0) == 0)
+		return;
+	ptrace(PTRACE_CONT, pid, 0, deliver);
+}
+
 static void maybe_start_child(struct tracer *t, struct task *child)
 {
 	if (child->as && child->have_initial_stop && child->state == TASK_STOPPED)
@@ -106,8 +128,10 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 	struct task *child = task_find(t, tid);
 	if (!child) {
 		child = task_add(t, tid, tid);
-		if (!child)
+		if (!child) {
+			tracer_oom(t, "task table"); /* its stops are let go untracked */
 			return;
+		}
 		child->state = TASK_RUNNING; /* its initial stop is on the way */
 	}
 	if (child->as)
@@ -125,11 +149,27 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 		child->as = parent->as;
 	} else if (parent->as) {
 		struct ledger *copy = ledger_copy(parent->as->ledger);
-		child->as = space_new(t, tid, copy);
-		if (child->as)
+		child->as = copy ? space_new(t, tid, copy) : NULL;
+		if (!child->as) {
+			/* it must run all the same: recording has ended */
+			if (copy)
+				ledger_free(copy);
+			tracer_oom(t, "fork");
+			child->as = parent->as;
+		} else {
 			child->as->parent = parent->as;
-		if (child->as && !t->opt->follow_forks)
-			child->as->ignored = true;
+			if (!t->opt->follow_forks)
+				child->as->ignored = true;
+		}
+	}
+	if (!child->as && t->oom) {
+		/* its parent is untracked (out of memory): so is it */
+		bool stopped = child->have_initial_stop && child->state == TASK_STOPPED;
+
+		task_remove(t, child);
+		if (stopped)
+			let_go_untracked(t, tid, W_STOPCODE(SIGTRAP) | PTRACE_EVENT_STOP << 16);
+		return;
 	}
 	if (child->as)
 		space_use(child->as);
@@ -162,11 +202,14 @@ void tracer_on_exec(struct tracer *t, struct task *tk)
 	tk->tgid = tk->tid;
 	tid_remember(t, tk->tid, tk->tid);
 	tk->as = space_new(t, tk->tid, NULL);
-	if (!tk->as)
+	if (!tk->as) {
+		tracer_oom(t, "exec");
 		return;
+	}
 	tk->as->ignored = ignored;
 	space_use(tk->as);
-	procfs_seed_ledger(tk->tid, tk->as->ledger);
+	if (procfs_seed_ledger(tk->tid, tk->as->ledger) == -ENOMEM && !ignored)
+		tracer_oom(t, "exec");
 	if (!ignored)
 		proc_remember(t, tk->tid);
 }
@@ -185,20 +228,18 @@ static void note_thread_sp(struct task *tk)
 
 /* Kept per address space: an exec leaves the old one, and with it the stacks of
  * the threads that exited there. */
-static void remember_exited_thread(struct task *tk)
+static void remember_exited_thread(struct tracer *t, struct task *tk)
 {
 	struct addr_space *as = tk->as;
 
 	if (!tk->sp || tk->tgid == tk->tid || !as || as->group_exiting)
 		return;
-	if (as->nexited == as->capexited) {
-		size_t ncap = as->capexited ? as->capexited * 2 : 64;
-		uint64_t *v = realloc(as->exited_sps, ncap * sizeof(*v));
-		if (!v)
-			return;
-		as->exited_sps = v;
-		as->capexited = ncap;
+	uint64_t *v = grow_array(as->exited_sps, &as->capexited, as->nexited + 1, sizeof(*v), 64);
+	if (!v) {
+		tracer_oom(t, "thread stacks");
+		return;
 	}
+	as->exited_sps = v;
 	as->exited_sps[as->nexited++] = tk->sp;
 }
 
@@ -212,7 +253,7 @@ static void handle_exit_event(struct tracer *t, struct task *tk)
 	tk->exit_stopped = true;
 	if (ptrace(PTRACE_GETEVENTMSG, tk->tid, 0, &status) == 0 && WIFSIGNALED((int)status))
 		as->group_exiting = true; /* a fatal signal takes the whole process */
-	remember_exited_thread(tk);
+	remember_exited_thread(t, tk);
 	if (--as->live_users == 0) {
 		as->pid = tk->tid; /* the mm is still there: /proc/TID/maps is readable */
 		space_snapshot(t, as, true);
@@ -308,6 +349,8 @@ static struct task *adopt_unknown(struct tracer *t, pid_t pid)
 
 	if (tk)
 		tk->state = TASK_STOPPED;
+	else
+		tracer_oom(t, "task table");
 	return tk;
 }
 
@@ -320,10 +363,16 @@ void tracer_handle_status(struct tracer *t, pid_t pid, int status)
 	if (!WIFSTOPPED(status))
 		return;
 	struct task *tk = task_find(t, pid);
+	if (!tk && t->oom) {
+		let_go_untracked(t, pid, status);
+		return;
+	}
 	if (!tk) {
 		tk = adopt_unknown(t, pid);
-		if (!tk)
+		if (!tk) {
+			let_go_untracked(t, pid, status);
 			return;
+		}
 		/* its first stop is this one; it runs once the parent's event links it */
 		tk->have_initial_stop = true;
 		note_thread_sp(tk);
@@ -388,7 +437,9 @@ int tracer_loop(struct tracer *t)
 {
 	int status;
 
-	while (t->ntasks > 0) {
+	/* out of memory in launch mode, untracked tasks may remain: their seccomp
+	 * filter needs us until the last of them is gone (ECHILD) */
+	while (t->ntasks > 0 || (t->oom && t->launch)) {
 		on_tick(t);
 		if (t->stop_requested && !t->launch)
 			break;

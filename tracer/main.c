@@ -145,13 +145,24 @@ int main(int argc, char **argv)
 	unsetenv("DEBUGINFOD_URLS");
 	if (run(&t, &opt, err, sizeof(err)))
 		goto fail;
+	if (t.oom) {
+		/* docs/safety.md "Out of memory": never a report that is not exact */
+		fprintf(stderr, "vmleak: out of memory (%s): %s; no report\n", t.oom,
+			t.launch ? "recording stopped, the program ran to its end"
+				 : "detached from the traced processes");
+		rc = 1;
+		goto out;
+	}
 
 	long leaks = tracer_write_report(&t, true);
 	rc = t.launch && t.child_exited ? program_status(t.child_status) : 0;
 	if (opt.error_exitcode > 0 && leaks > 0)
 		rc = opt.error_exitcode;
 	/* a report or log that could not be written is vmleak's own failure */
-	if (leaks < 0) {
+	if (leaks == -ENOMEM) {
+		fprintf(stderr, "vmleak: out of memory (report): no report\n");
+		rc = 1;
+	} else if (leaks < 0) {
 		fprintf(stderr, "vmleak: writing the report: %s\n", strerror((int)-leaks));
 		rc = 1;
 	}

@@ -51,6 +51,13 @@ static bool recording(const struct task *tk)
 	return tk->as && !tk->as->ignored;
 }
 
+/* A ledger change that could not be applied exactly ends the recording. */
+static void check_ledger(struct tracer *t, const struct task *tk)
+{
+	if (recording(tk) && ledger_error(tk->as->ledger))
+		tracer_oom(t, "ledger");
+}
+
 /* x rounded up to whole pages of the traced machine. */
 static uint64_t page_up(const struct tracer *t, uint64_t x)
 {
@@ -79,6 +86,8 @@ void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
 
 	tk->in_call = false;
 	region_vec_reset(&tk->pending);
+	if (t->oom) /* out of memory: nothing is recorded any more */
+		return;
 	if (decode_entry(arch, nr, args, read_tracee, tk, c) || c->op == MEM_NONE)
 		return;
 	switch (c->op) {
@@ -96,6 +105,7 @@ void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
 			t->events[MEM_MUNMAP]++;
 			if (recording(tk))
 				notify_unmap(tk, c->addr, c->len);
+			check_ledger(t, tk);
 			region_vec_reset(&tk->pending);
 			return;
 		}
@@ -111,7 +121,7 @@ void mem_entry(struct tracer *t, struct task *tk, uint32_t arch, uint64_t nr,
 	default:
 		break;
 	}
-	(void)t;
+	check_ledger(t, tk);
 	tk->in_call = true;
 }
 
@@ -144,14 +154,22 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 		return 0; /* the unwinder picks libdw for a 32-bit process by itself */
 	if (depth > CLI_MAX_DEPTH)
 		depth = CLI_MAX_DEPTH;
-	if (!tk->as->uw)
+	if (!tk->as->uw) {
+		errno = 0;
 		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tid, t->paths);
+		if (!tk->as->uw && errno == ENOMEM)
+			tracer_oom(t, "unwinder");
+	}
 	if (!tk->as->uw)
 		return 0;
 	unsigned n = unwinder_capture(tk->as->uw, tk->tid, pcs, depth);
 	uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
+	if (!id && n)
+		tracer_oom(t, "call stacks");
 	if (id && is_new)
 		unwinder_describe(tk->as->uw, t->stacks, id);
+	if (unwinder_error(tk->as->uw))
+		tracer_oom(t, "unwinder");
 	return id;
 }
 
@@ -200,10 +218,14 @@ static struct region proto_region(struct tracer *t, struct task *tk)
 static uint32_t file_path(struct tracer *t, struct task *tk, int fd)
 {
 	char buf[PATH_MAX];
+	uint32_t id;
 
 	if (fd < 0 || procfs_fd_path(tk->tid, fd, buf, sizeof(buf)))
 		return 0;
-	return strtab_intern(t->paths, buf);
+	id = strtab_intern(t->paths, buf);
+	if (!id)
+		tracer_oom(t, "file paths");
+	return id;
 }
 
 static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
@@ -228,12 +250,14 @@ static void apply_mmap(struct tracer *t, struct task *tk, uint64_t addr)
 /* The segment's size as the process sees it: its own maps after the call. An
  * shmid names a segment of the caller's IPC namespace, so asking shmctl here
  * could describe another segment (a process in a container). */
-static uint64_t shm_size(struct task *tk, uint64_t addr)
+static uint64_t shm_size(struct tracer *t, struct task *tk, uint64_t addr)
 {
 	struct maps_entry *e = NULL;
 	uint64_t size = 0;
 	long n = procfs_maps(tk->tid, &e);
 
+	if (n == -ENOMEM)
+		tracer_oom(t, "shm size");
 	for (long i = 0; i < n; i++)
 		if (e[i].start == addr)
 			size = e[i].end - e[i].start;
@@ -277,7 +301,7 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 	case MEM_SHMAT:
 		r = proto_region(t, tk);
 		r.start = res->value;
-		r.end = res->value + shm_size(tk, res->value);
+		r.end = res->value + shm_size(t, tk, res->value);
 		r.site = capture_site(t, tk);
 		if (r.end > r.start)
 			ledger_insert(tk->as->ledger, &r);
@@ -307,10 +331,15 @@ void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error)
 	if (!tk->in_call)
 		return;
 	tk->in_call = false;
+	if (t->oom) {
+		region_vec_reset(&tk->pending);
+		return;
+	}
 	if (decode_is_restart(rval, is_error)) {
 		/* it will be restarted and seen again at a fresh entry */
 		if (recording(tk))
 			ledger_put_back(tk->as->ledger, &tk->pending);
+		check_ledger(t, tk);
 		region_vec_reset(&tk->pending);
 		return;
 	}
@@ -333,5 +362,6 @@ void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error)
 		if (recording(tk))
 			apply_success(t, tk, &res);
 	}
+	check_ledger(t, tk);
 	region_vec_reset(&tk->pending);
 }

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "tracer/unwind_priv.h"
 
 int read_remote(struct unwinder *u, uint64_t addr, void *buf, size_t len)
@@ -47,7 +48,10 @@ static uint32_t read_build_id(struct unwinder *u, uint64_t addr, uint64_t size)
 		    !memcmp(buf + name_at, "GNU", 4) && nh.n_descsz && nh.n_descsz <= 64) {
 			for (unsigned i = 0; i < nh.n_descsz; i++)
 				snprintf(hex + 2 * i, 3, "%02x", buf[desc_at + i]);
-			return strtab_intern(u->modules_tab, hex);
+			uint32_t id = strtab_intern(u->modules_tab, hex);
+			if (!id)
+				u->oom = true;
+			return id;
 		}
 		at = next;
 	}
@@ -103,30 +107,22 @@ static size_t find_or_add_module(struct unwinder *u, uint32_t path, size_t *cap)
 	for (size_t i = u->nmods; i-- > 0;)
 		if (u->mods[i].path == path)
 			return i;
-	if (u->nmods == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
-		struct module *v = realloc(u->mods, ncap * sizeof(*v));
+	struct module *v = grow_array(u->mods, cap, u->nmods + 1, sizeof(*v), 32);
 
-		if (!v)
-			return SIZE_MAX;
-		u->mods = v;
-		*cap = ncap;
-	}
+	if (!v)
+		return SIZE_MAX;
+	u->mods = v;
 	u->mods[u->nmods] = (struct module){.path = path, .lo = UINT64_MAX};
 	return u->nmods++;
 }
 
 static int add_range(struct unwinder *u, uint64_t start, uint64_t end, size_t mod, size_t *cap)
 {
-	if (u->nranges == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		struct map_range *v = realloc(u->ranges, ncap * sizeof(*v));
+	struct map_range *v = grow_array(u->ranges, cap, u->nranges + 1, sizeof(*v), 64);
 
-		if (!v)
-			return -1;
-		u->ranges = v;
-		*cap = ncap;
-	}
+	if (!v)
+		return -1;
+	u->ranges = v;
 	u->ranges[u->nranges++] = (struct map_range){start, end, mod};
 	return 0;
 }
@@ -193,8 +189,10 @@ int refresh_modules(struct unwinder *u)
 			last_id = intern_module_path(u, last_path, start, end);
 		}
 		m = find_or_add_module(u, last_id, &mcap);
-		if (m == SIZE_MAX || add_range(u, start, end, m, &rcap))
+		if (!last_id || m == SIZE_MAX || add_range(u, start, end, m, &rcap)) {
+			u->oom = true;
 			break;
+		}
 		if (start < u->mods[m].lo) {
 			u->mods[m].lo = start;
 			u->mods[m].base = start;

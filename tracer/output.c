@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
@@ -22,19 +23,16 @@ struct live_ctx {
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
-	size_t nexited;
+	size_t nexited, capexited;
 };
 
 static int push_ptr(struct live_ctx *c, const struct region *r)
 {
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 256;
-		const struct region **nv = realloc(c->v, ncap * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = ncap;
-	}
+	const struct region **nv = grow_array(c->v, &c->cap, c->n + 1, sizeof(*nv), 256);
+
+	if (!nv)
+		return -ENOMEM;
+	c->v = nv;
 	c->v[c->n++] = r;
 	return 0;
 }
@@ -152,7 +150,7 @@ static size_t count_exited_thread_stacks(struct addr_space *as, const struct reg
 
 static int add_exited_pid(struct live_ctx *c, int32_t pid)
 {
-	int32_t *v = realloc(c->exited_pids, (c->nexited + 1) * sizeof(*v));
+	int32_t *v = grow_array(c->exited_pids, &c->capexited, c->nexited + 1, sizeof(*v), 16);
 
 	if (!v)
 		return -ENOMEM;
@@ -260,9 +258,12 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
-	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
+	char *cwd;
 	long ret;
 
+	if (t->oom)
+		return 0;      /* the trace is no longer exact: no report (main says why) */
+	cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	o.cwd = cwd;
 	status_clear(t);
 	if (!html_output_ready(t, final)) {
@@ -305,8 +306,14 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.mismatches = t->mismatches;
 	d.nmismatches = t->nmismatches;
 	/* kept across interim reports: each PC is symbolized once per session */
-	if (t->opt->depth > 0 && !t->sym)
+	if (t->opt->depth > 0 && !t->sym) {
 		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+		if (!t->sym) {
+			live_ctx_free(&c);
+			free(cwd);
+			return -ENOMEM;
+		}
+	}
 	if (t->sym) {
 		d.resolve = symbolizer_resolve;
 		d.resolve_ctx = t->sym;
@@ -318,6 +325,14 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.nexited_pids = c.nexited;
 	o.hide_exited = !t->opt->exited;
 	d.history = t->history;
+	/* every site's key first: a report with sites left unmerged is not written */
+	for (uint32_t id = 1; id <= stacks_count(t->stacks); id++)
+		stacks_canonical(t->stacks, id);
+	if (stacks_error(t->stacks)) {
+		live_ctx_free(&c);
+		free(cwd);
+		return -ENOMEM;
+	}
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
 	live_ctx_free(&c);

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "decoder/syscall.h"
 #include "tracer/procfs.h"
 
@@ -143,17 +144,13 @@ long procfs_maps(pid_t pid, struct maps_entry **out)
 	while (fgets(line, sizeof(line), f)) {
 		if (maps_parse_line(line, &e))
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct maps_entry *nv = realloc(v, ncap * sizeof(*nv));
-			if (!nv) {
-				free(v);
-				fclose(f);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = ncap;
+		struct maps_entry *nv = grow_array(v, &cap, n + 1, sizeof(*nv), 64);
+		if (!nv) {
+			free(v);
+			fclose(f);
+			return -ENOMEM;
 		}
+		v = nv;
 		v[n++] = e;
 	}
 	fclose(f);
@@ -184,7 +181,10 @@ int procfs_seed_ledger(pid_t pid, struct ledger *l)
 		}
 		if (!strcmp(e[i].path, "[vsyscall]"))
 			continue; /* above the user address range */
-		ledger_insert(l, &r);
+		if (ledger_insert(l, &r) == -ENOMEM) {
+			free(e);
+			return -ENOMEM;
+		}
 	}
 	free(e);
 	uint64_t start_brk = procfs_start_brk(pid);

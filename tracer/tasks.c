@@ -1,11 +1,13 @@
 /* tracer/tasks.c - the task table (tid -> task), address-space lifetime and
- * snapshots of unmatched regions, and the tid -> tgid history the report uses. */
+ * snapshots of unmatched regions, the tid -> tgid history the report uses, and
+ * the out-of-memory rule (tracer_oom, docs/safety.md "Out of memory"). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "decoder/grow.h"
 #include "report/symbolize.h"
 #include "tracer/affinity.h"
 #include "tracer/procfs.h"
@@ -70,8 +72,10 @@ void tid_remember(struct tracer *t, pid_t tid, pid_t tgid)
 {
 	struct tid_map *m = t->tids;
 
-	if ((m->used + 1) * 2 > m->size && tid_map_grow(m))
+	if ((m->used + 1) * 2 > m->size && tid_map_grow(m)) {
+		tracer_oom(t, "thread table");
 		return;
+	}
 	size_t j = tid_hash(tid, m->size);
 	while (m->tid[j] && m->tid[j] != tid)
 		j = (j + 1) & (m->size - 1);
@@ -113,6 +117,14 @@ int tracer_init(struct tracer *t, struct options *opt)
 	return 0;
 }
 
+void tracer_oom(struct tracer *t, const char *what)
+{
+	if (!t->oom)
+		t->oom = what;
+	if (!t->launch)
+		t->stop_requested = true; /* detach: the loop ends at its next turn */
+}
+
 static void space_free(struct addr_space *as)
 {
 	if (as->uw)
@@ -124,7 +136,7 @@ static void space_free(struct addr_space *as)
 
 void tracer_destroy(struct tracer *t)
 {
-	for (size_t i = 0; i < t->hsize; i++) {
+	for (size_t i = 0; t->htab && i < t->hsize; i++) {
 		struct task *tk = t->htab[i];
 		while (tk) {
 			struct task *next = tk->hnext;
@@ -274,27 +286,17 @@ void space_release(struct tracer *t, struct addr_space *as, bool report)
 	space_free(as);
 }
 
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return p;
-	size_t ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(p, ncap * elem);
-	if (n)
-		*cap = ncap;
-	return n;
-}
-
 void proc_remember(struct tracer *t, pid_t pid)
 {
 	for (size_t i = 0; i < t->nprocs; i++)
 		if (t->procs[i].pid == pid)
 			return;
-	struct report_process *p = grow(t->procs, &t->capprocs, t->nprocs + 1, sizeof(*p));
-	if (!p)
+	struct report_process *p =
+		grow_array(t->procs, &t->capprocs, t->nprocs + 1, sizeof(*p), 64);
+	if (!p) {
+		tracer_oom(t, "process list");
 		return;
+	}
 	t->procs = p;
 	t->procs[t->nprocs].pid = pid;
 	t->procs[t->nprocs].exe = procfs_exe(pid);
@@ -309,9 +311,11 @@ static void add_mismatches(struct tracer *t, pid_t pid, const struct maps_mismat
 	t->verify_checked += checked;
 	if (!n)
 		return;
-	v = grow(t->mismatches, &t->capmismatches, t->nmismatches + n, sizeof(*v));
-	if (!v)
+	v = grow_array(t->mismatches, &t->capmismatches, t->nmismatches + n, sizeof(*v), 64);
+	if (!v) {
+		tracer_oom(t, "--verify results");
 		return;
+	}
 	t->mismatches = v;
 	for (size_t i = 0; i < n; i++) {
 		v[t->nmismatches].pid = pid;
@@ -332,8 +336,11 @@ void space_snapshot(struct tracer *t, struct addr_space *as, bool verify)
 	if (verify && t->opt->verify) {
 		struct maps_mismatch *mm = NULL;
 		size_t n = 0, checked = 0;
-		if (procfs_verify(as->pid, as->ledger, &mm, &n, &checked) == 0)
+		int err = procfs_verify(as->pid, as->ledger, &mm, &n, &checked);
+		if (err == 0)
 			add_mismatches(t, as->pid, mm, n, checked);
+		else if (err == -ENOMEM)
+			tracer_oom(t, "--verify");
 		free(mm);
 	}
 }

@@ -103,6 +103,7 @@ struct tracer {
 	FILE *out;	     /* report */
 	FILE *log;	     /* --log */
 	bool stop_requested; /* a signal or -d asked to end */
+	const char *oom;     /* out of memory: what could not be kept (tracer_oom) */
 	bool stopping;	     /* detaching: stops are collected, not resumed */
 };
 
@@ -111,6 +112,11 @@ uint32_t tracer_time_ms(const struct tracer *t);
 
 /* tasks.c */
 int tracer_init(struct tracer *t, struct options *opt);
+/* Out of memory: what (e.g. "ledger") could not be kept exactly. The trace is no
+ * longer exact, so nothing more is recorded and no report is written: attach mode
+ * detaches (stop_requested), launch mode lets the program run to its end. The
+ * first reason is kept; main says it in one line and exits 1. */
+void tracer_oom(struct tracer *t, const char *what);
 void tracer_destroy(struct tracer *t);
 struct task *task_find(struct tracer *t, pid_t tid);
 struct task *task_add(struct tracer *t, pid_t tid, pid_t tgid);

@@ -3,6 +3,7 @@
  * tracer/unwind_libunwind.c (default) and tracer/unwind_libdw.c. Both share the
  * module map (tracer/modmap.c) used to describe frames. */
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,11 @@ void unwinder_describe(struct unwinder *u, struct stack_table *t, uint32_t id)
 void unwinder_get_stats(const struct unwinder *u, struct unwinder_stats *out)
 {
 	*out = u->stats;
+}
+
+int unwinder_error(const struct unwinder *u)
+{
+	return u->oom ? -ENOMEM : 0;
 }
 
 enum unwinder_kind unwinder_get_kind(const struct unwinder *u)

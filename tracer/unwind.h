@@ -36,6 +36,11 @@ void unwinder_describe(struct unwinder *u, struct stack_table *t, uint32_t id);
  * module, or exec). Cheap: the refresh happens lazily at the next capture. */
 void unwinder_mapping_changed(struct unwinder *u, uint64_t start, uint64_t end, bool exec);
 
+/* -ENOMEM once the unwinder lost part of its module map or a module's unwind
+ * tables for want of memory (sticky: its backtraces are no longer exact), else 0.
+ * unwinder_new fails with errno ENOMEM when that is why. */
+int unwinder_error(const struct unwinder *u);
+
 /* Counters for benchmarks and tests. */
 struct unwinder_stats {
 	uint64_t captures;

@@ -169,8 +169,10 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 		return -UNW_ENOINFO;
 	if (!m->upt) {
 		m->upt = _UPT_create(u->tid);
-		if (!m->upt)
+		if (!m->upt) {
+			u->oom = true;
 			return -UNW_ENOMEM;
+		}
 	}
 	return _UPT_find_proc_info(as, ip, pi, need_unwind_info, m->upt);
 }

@@ -57,6 +57,7 @@ struct unwinder {
 	size_t nranges;
 	bool stale;   /* re-read /proc/PID/maps before the next use */
 	bool retried; /* an unknown IP already caused a re-read since the last change */
+	bool oom;     /* lost part of the module map or unwind tables (unwinder_error) */
 	/* per capture */
 	pid_t tid;
 	uint64_t gen;
