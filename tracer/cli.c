@@ -711,13 +711,17 @@ again:
 	}
 	/* --diff OLD NEW: NEW is the first operand; options may follow it */
 	if (o->diff_old && !o->diff_new && optind < argc) {
+		/* after "--" every word is an operand: no more options */
+		bool operands_only = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+
 		o->diff_new = argv[optind++];
 		if (o->diff_new[0] == '\0') {
 			set_err(err, errlen, "--diff: empty file name");
 			res = CLI_ERROR;
 			goto out;
 		}
-		goto again;
+		if (!operands_only)
+			goto again;
 	}
 	if (optind < argc)
 		o->command = &argv[optind];
