@@ -82,6 +82,15 @@ static void append(struct history_series *s, const struct history_point *p, bool
 		}
 		if (!forced && p->t_ms - last->t_ms < s->stride_ms)
 			return;
+		/* forced points are all kept until the series is first full; then
+		 * they too come no closer than the stride, the newest one taking
+		 * the last point's place, so the series always ends with the latest
+		 * report and its points stay spread over the whole trace */
+		if (forced && s->stride_ms > HISTORY_MIN_STRIDE && s->n >= 2 &&
+		    p->t_ms - s->pts[s->n - 2].t_ms < s->stride_ms) {
+			*last = merge_points(last, p);
+			return;
+		}
 	}
 	if (s->n == HISTORY_MAX_POINTS)
 		compact(s);

@@ -1059,6 +1059,111 @@ START_TEST(test_write_error_reported)
 }
 END_TEST
 
+/* ---- residency and growth ---- */
+
+static struct region_residency res_of[64];
+
+/* Sites 1 (three regions: 2 measured, 1 without a figure), 2 (measured, with
+ * swap), 3 (no figure at all); residency indexed like the regions as given. */
+static void add_measured_sites(void)
+{
+	add_anon(0x10000000, 1 << 20, 1, 10);
+	res_of[0] = (struct region_residency){65536, 0};
+	add_anon(0x20000000, 1 << 20, 1, 20);
+	res_of[1] = (struct region_residency){131072, 0};
+	add_anon(0x30000000, 1 << 20, 1, 30);
+	res_of[2] = (struct region_residency){REPORT_NO_FIGURE, REPORT_NO_FIGURE};
+	add_anon(0x40000000, 1 << 19, 2, 40);
+	res_of[3] = (struct region_residency){8192, 4096};
+	add_anon(0x50000000, 1 << 18, 3, 50);
+	res_of[4] = (struct region_residency){REPORT_NO_FIGURE, REPORT_NO_FIGURE};
+	data.residency = res_of;
+}
+
+START_TEST(test_resident_text)
+{
+	char *out;
+
+	add_measured_sites();
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(
+		out, "#1  3.0 MiB (192.0 KiB resident in 2 of 3 regions) in 3 regions  mmap"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "#2  512.0 KiB (8.0 KiB resident, 4.0 KiB swapped) in 1 region  mmap"));
+	ck_assert_ptr_nonnull(strstr(out, "#3  256.0 KiB (no resident figure) in 1 region  mmap"));
+	free(out);
+	/* nothing measured: no figure in the title */
+	data.residency = NULL;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "#1  3.0 MiB in 3 regions  mmap"));
+	ck_assert_ptr_null(strstr(out, "resident"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_resident_json)
+{
+	char *out;
+
+	if (!have_python())
+		return;
+	add_measured_sites();
+	out = run(REPORT_JSON, NULL);
+	ck_assert(python_check(
+		out,
+		"s={x[\"bytes\"]:x for x in o[\"sites\"]}\n"
+		"assert s[3<<20][\"resident_bytes\"]==196608 and s[3<<20][\"swapped_bytes\"]==0\n"
+		"assert [r[\"resident_bytes\"] for r in s[3<<20][\"regions\"]]==[65536,131072,None]\n"
+		"assert s[1<<19][\"resident_bytes\"]==8192 and s[1<<19][\"swapped_bytes\"]==4096\n"
+		"assert s[1<<18][\"resident_bytes\"] is None and s[1<<18][\"swapped_bytes\"] is None\n"
+		"assert s[1<<18][\"regions\"][0][\"swapped_bytes\"] is None\n"
+		"assert o[\"totals\"][\"resident_bytes\"]==204800\n"
+		"assert o[\"totals\"][\"swapped_bytes\"]==4096\n"
+		"assert s[3<<20][\"series\"] is None and s[3<<20][\"trend\"] is None\n"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_series_and_trend)
+{
+	struct history *h = history_new();
+	struct history_sample x = {.key = {.site = 1,
+					   .flags = ANON_FLAGS,
+					   .op = MEM_MMAP,
+					   .kind = REGION_ANON,
+					   .prot = RW},
+				   .resident = HISTORY_NO_FIGURE};
+	char *out;
+
+	add_anon(0x10000000, 1 << 20, 1, 10);
+	add_anon(0x20000000, 1 << 20, 2, 10);
+	/* site 1 grows 40 KiB every 11 s to the end */
+	for (uint32_t i = 0; i < 6; i++) {
+		x.bytes = (i + 1) * 40960;
+		x.resident = i == 5 ? 8192 : HISTORY_NO_FIGURE;
+		history_record(h, 1000 + i * 11000, &x, 1, true);
+	}
+	data.history = h;
+	out = run(REPORT_TEXT, NULL);
+	ck_assert_ptr_nonnull(strstr(out, "    trend: growing 40.0 KiB every 11.0 s (3.6 KiB/s), "
+					  "still growing at the end\n"));
+	ck_assert_uint_eq(count_substr(out, "trend:"), 1); /* site 2 has no series */
+	free(out);
+	if (have_python()) {
+		out = run(REPORT_JSON, NULL);
+		ck_assert(python_check(
+			out, "s=[x for x in o[\"sites\"] if x[\"series\"]]\n"
+			     "assert len(s)==1 and s[0][\"trend\"]==\"growing\"\n"
+			     "assert s[0][\"series\"][0]==[1.0,40960,None], s[0][\"series\"]\n"
+			     "assert s[0][\"series\"][-1]==[56.0,245760,8192]\n"
+			     "assert len(s[0][\"series\"])==6\n"
+			     "assert o[\"series_other\"]==[]\n"));
+		free(out);
+	}
+	history_free(h);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -1098,6 +1203,9 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, test_folded_lines);
 	tcase_add_test(tc, test_folded_unknown_and_hostile_frames);
 	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_resident_text);
+	tcase_add_test(tc, test_resident_json);
+	tcase_add_test(tc, test_series_and_trend);
 	suite_add_tcase(s, tc);
 	return s;
 }

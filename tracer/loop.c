@@ -14,6 +14,7 @@
 
 #include "decoder/grow.h"
 #include "tracer/affinity.h"
+#include "tracer/growth.h"
 #include "tracer/procfs.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
@@ -429,6 +430,7 @@ static void on_tick(struct tracer *t)
 		tracer_write_report(t, false);
 	if (what & SIGNALS_TICK) {
 		affinity_tick(t->aff);
+		growth_tick(t);
 		status_update(t, false);
 	}
 }

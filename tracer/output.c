@@ -12,29 +12,70 @@
 #include "report/report.h"
 #include "report/rules.h"
 #include "report/symbolize.h"
+#include "tracer/growth.h"
 #include "tracer/tracer.h"
 
 struct live_ctx {
 	struct tracer *t;
 	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
+	struct region_residency *res; /* res[i]: v[i]'s resident and swapped bytes */
 	size_t n, cap;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
+	struct region_residency *copies_res;
+	size_t copies_rescap;
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
 	size_t nexited, capexited;
 };
 
-static int push_ptr(struct live_ctx *c, const struct region *r)
+static const struct region_residency no_figure = {REPORT_NO_FIGURE, REPORT_NO_FIGURE};
+
+/* r's figure in the address space being gathered (the same start and end). */
+static struct region_residency figure_of(const struct live_ctx *c, const struct region *r)
 {
-	const struct region **nv = grow_array(c->v, &c->cap, c->n + 1, sizeof(*nv), 256);
+	struct region_residency res;
+
+	if (!c->as || !residency_lookup(&c->as->res, r, &res))
+		return no_figure;
+	return res;
+}
+
+static int push_ptr(struct live_ctx *c, const struct region *r, struct region_residency res)
+{
+	size_t cap = c->cap;
+	const struct region **nv = grow_array(c->v, &cap, c->n + 1, sizeof(*nv), 256);
 
 	if (!nv)
 		return -ENOMEM;
 	c->v = nv;
+	if (cap != c->cap) {
+		struct region_residency *nr = realloc(c->res, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM; /* c->cap unchanged: the next call grows res again */
+		c->res = nr;
+		c->cap = cap;
+	}
+	c->res[c->n] = res;
 	c->v[c->n++] = r;
 	return 0;
+}
+
+/* A counted fork-copy piece, with its figure when it is the whole region. */
+static int push_copy(struct live_ctx *c, const struct region *piece)
+{
+	if (c->copies.n == c->copies_rescap) {
+		size_t ncap = c->copies_rescap ? c->copies_rescap * 2 : 64;
+		struct region_residency *nr = realloc(c->copies_res, ncap * sizeof(*nr));
+		if (!nr)
+			return -ENOMEM;
+		c->copies_res = nr;
+		c->copies_rescap = ncap;
+	}
+	c->copies_res[c->copies.n] = figure_of(c, piece);
+	return region_vec_push(&c->copies, piece);
 }
 
 /* The same creation seen in two address spaces: a fork copy and its original. */
@@ -98,7 +139,7 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 		next = tmp;
 	}
 	for (size_t i = 0; i < cur->n; i++)
-		if (region_vec_push(&c->copies, &cur->v[i]))
+		if (push_copy(c, &cur->v[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -111,7 +152,7 @@ static int add_region(const struct region *r, void *arg)
 		return 0;
 	if (r->origin == REGION_INHERITED)
 		return add_inherited(c, r);
-	return push_ptr(c, r);
+	return push_ptr(c, r, figure_of(c, r));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -183,8 +224,9 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 			return -ENOMEM;
 		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
+	c->as = NULL;
 	for (size_t i = 0; i < c->copies.n; i++)
-		if (push_ptr(c, &c->copies.v[i]))
+		if (push_ptr(c, &c->copies.v[i], c->copies_res[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -193,6 +235,8 @@ static void live_ctx_free(struct live_ctx *c)
 {
 	free(c->exited_pids);
 	free(c->v);
+	free(c->res);
+	free(c->copies_res);
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);
 	region_vec_free(&c->scratch[1]);
@@ -226,6 +270,15 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 		}
 	}
 	return r;
+}
+
+/* A live process's figures are stale once a report is written: free them (an
+ * exited one's stay, they are all there will ever be). */
+static void forget_live_residency(struct tracer *t)
+{
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (as->users > 0 && !as->snapshotted)
+			residency_forget(&as->res);
 }
 
 /* An HTML report is one document: each report replaces the previous one in a
@@ -266,7 +319,13 @@ long tracer_write_report(struct tracer *t, bool final)
 	cwd = getcwd(NULL, 0); /* text: source paths relative to it */
 	o.cwd = cwd;
 	status_clear(t);
+	/* live processes are measured now; exited ones were at their exit */
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (!as->ignored && as->users > 0 && !as->snapshotted)
+			residency_measure(as);
+	growth_sample(t, true, true); /* a point per report, with resident bytes */
 	if (!html_output_ready(t, final)) {
+		forget_live_residency(t);
 		free(cwd);
 		return 0;
 	}
@@ -293,6 +352,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	memcpy(d.events, t->events, sizeof(d.events));
 	d.failed = t->failed;
 	d.regions = c.v;
+	d.residency = c.res;
 	d.nregions = c.n;
 	d.pid_of = region_pid;
 	d.pid_ctx = t;
@@ -335,6 +395,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	}
 	ret = report_write(t->out, &d, &o);
 	fflush(t->out);
+	forget_live_residency(t);
 	live_ctx_free(&c);
 	free(cwd);
 	return ret;

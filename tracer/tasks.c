@@ -10,6 +10,7 @@
 #include "decoder/grow.h"
 #include "report/symbolize.h"
 #include "tracer/affinity.h"
+#include "tracer/growth.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -130,6 +131,7 @@ static void space_free(struct addr_space *as)
 	if (as->uw)
 		unwinder_free(as->uw);
 	ledger_free(as->ledger);
+	residency_free(&as->res);
 	free(as->exited_sps);
 	free(as);
 }
@@ -165,6 +167,7 @@ void tracer_destroy(struct tracer *t)
 	strtab_free(t->paths);
 	stacks_free(t->stacks);
 	history_free(t->history);
+	growth_free(t->growth);
 }
 
 struct task *task_find(struct tracer *t, pid_t tid)
@@ -332,6 +335,9 @@ void space_snapshot(struct tracer *t, struct addr_space *as, bool verify)
 {
 	if (as->snapshotted || as->ignored)
 		return;
+	/* at its exit stop the memory is still there: the report's resident
+	 * figures of an exited process are those of its last moment */
+	residency_measure(as);
 	as->snapshotted = true;
 	if (verify && t->opt->verify) {
 		struct maps_mismatch *mm = NULL;

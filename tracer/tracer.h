@@ -20,6 +20,7 @@
 #include "report/report.h"
 #include "report/stacks.h"
 #include "tracer/cli.h"
+#include "tracer/residency.h"
 
 struct unwinder;
 struct rules;
@@ -37,9 +38,10 @@ struct addr_space {
 	/* stack pointers of its threads that exited before the process did */
 	uint64_t *exited_sps;
 	size_t nexited, capexited;
-	bool ignored;	    /* --no-follow-forks child in seccomp mode: traced, not recorded */
-	bool snapshotted;   /* finished: its ledger is frozen and kept for the report */
-	bool group_exiting; /* exit_group or a fatal signal: its threads die with it */
+	struct res_table res; /* resident/swapped bytes of its regions (residency.c) */
+	bool ignored;	      /* --no-follow-forks child in seccomp mode: traced, not recorded */
+	bool snapshotted;     /* finished: its ledger is frozen and kept for the report */
+	bool group_exiting;   /* exit_group or a fatal signal: its threads die with it */
 	struct addr_space *next_all;
 };
 
@@ -82,10 +84,11 @@ struct tracer {
 
 	struct strtab *paths; /* file paths and module paths */
 	struct stack_table *stacks;
-	struct rules *rules;	/* blame rules + --suppressions */
-	struct symbolizer *sym; /* report time: PCs to functions and lines */
-	struct affinity *aff;	/* the tracer follows a single hot thread's CPU */
+	struct rules *rules;	 /* blame rules + --suppressions */
+	struct symbolizer *sym;	 /* report time: PCs to functions and lines */
+	struct affinity *aff;	 /* the tracer follows a single hot thread's CPU */
 	struct history *history; /* live bytes of each site over the trace (growth.c) */
+	struct growth *growth;	 /* the sampler's scratch and cost bound */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
