@@ -95,15 +95,22 @@ static const char *plural(size_t n, const char *one, const char *many)
 }
 
 /* A frame as the text report names it: FUNCTION (FILE:LINE), FUNCTION (MODULE),
- * or 0xPC (MODULE+0xOFFSET). */
-static void html_frame(FILE *f, const struct frame_info *fr)
+ * or 0xPC (MODULE+0xOFFSET); source paths below cwd relative to it. */
+static void html_frame(FILE *f, const struct frame_info *fr, const char *cwd)
 {
+	size_t n = cwd ? strlen(cwd) : 0;
+
 	if (fr->function) {
 		fputs("<b>", f);
 		html_str(f, fr->function);
 		fputs("</b> (", f);
 		if (fr->file && fr->line > 0) {
-			html_str(f, fr->file);
+			/* below the working directory: relative, as in the text report */
+			if (n > 1 && strncmp(fr->file, cwd, n) == 0 && fr->file[n] == '/' &&
+			    fr->file[n + 1])
+				html_str(f, fr->file + n + 1);
+			else
+				html_str(f, fr->file);
 			fprintf(f, ":%d)", fr->line);
 		} else {
 			html_str(f, fr->module ? base_name(fr->module) : "?");
@@ -371,12 +378,24 @@ static void chart_line(FILE *f, const struct chart *ch, const struct history_poi
 	fputs("\"/>\n", f);
 }
 
-static void chart_axes(FILE *f, const struct chart *ch)
+/* A round step for about 4 grid lines up to max: 1, 2 or 5 times a power of ten
+ * of bytes, KiB, MiB, ... so that the labels read "2.0 MiB", "500.0 KiB". */
+static uint64_t nice_step(uint64_t max)
+{
+	static const uint64_t mult[] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
+
+	for (uint64_t unit = 1; unit; unit <<= 10)
+		for (size_t i = 0; i < sizeof(mult) / sizeof(mult[0]); i++)
+			if (max / (mult[i] * unit) < 4 && unit <= UINT64_MAX / 1024)
+				return mult[i] * unit;
+	return max / 4 + 1;
+}
+
+static void chart_axes(FILE *f, const struct chart *ch, uint64_t step)
 {
 	double plot_b = CHART_H - CHART_B;
 
-	for (int i = 0; i <= 4; i++) {
-		uint64_t v = ch->y_max / 4 * i;
+	for (uint64_t v = 0; v <= ch->y_max; v += step) {
 		double y = chart_y(ch, v);
 
 		fprintf(f,
@@ -422,6 +441,7 @@ static void html_chart(struct report_ctx *c)
 {
 	struct chart ch = {.t_max = finite_or_zero(c->d->duration_s)};
 	size_t num = 0, i;
+	uint64_t step;
 	char label[512];
 	FILE *f = c->out;
 
@@ -450,7 +470,8 @@ static void html_chart(struct report_ctx *c)
 		ch.t_max = 1;
 	if (!ch.y_max)
 		ch.y_max = 4096;
-	ch.y_max += ch.y_max / 20; /* head room */
+	step = nice_step(ch.y_max);
+	ch.y_max = (ch.y_max / step + 1) * step; /* head room up to the next grid line */
 	fprintf(f, "<p class=\"sub\">Solid: live bytes of each site; dashed: its resident bytes, "
 		   "where measured.</p>\n<div id=\"legend\">");
 	num = 0;
@@ -477,7 +498,7 @@ static void html_chart(struct report_ctx *c)
 		"</div>\n<svg id=\"chart\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
 		"role=\"img\" aria-label=\"live bytes over time\">\n",
 		CHART_W, CHART_H);
-	chart_axes(f, &ch);
+	chart_axes(f, &ch, step);
 	num = 0;
 	for (i = 0; i < c->nsites; i++) {
 		const struct site *s = &c->sites[i];
@@ -570,11 +591,11 @@ static void html_site_frames(struct report_ctx *c, const struct site *s, size_t 
 	if (!s->nframes)
 		fputs("(no backtrace: --depth 0 or unwinding failed)", f);
 	else
-		html_frame(f, &s->frames[s->callsite]);
+		html_frame(f, &s->frames[s->callsite], c->o->cwd);
 	fprintf(f, "</summary><ol class=\"bt\" start=\"0\" id=\"bt%zu\">", num);
 	for (size_t i = 0; i < s->nframes; i++) {
 		fputs(i < s->callsite ? "<li class=\"rt\">" : "<li>", f);
-		html_frame(f, &s->frames[i]);
+		html_frame(f, &s->frames[i], c->o->cwd);
 		if (s->frames[i].module) {
 			fputs(" <small>", f);
 			html_str(f, s->frames[i].module);
