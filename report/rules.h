@@ -14,8 +14,9 @@
 
 struct rules;
 
-/* The default rules file to use: override (the tracer passes $VMLEAK_RULES) when
- * non-empty, else the source tree's copy, else the installed one. Never NULL. */
+/* The default rules file to use: override (the tracer passes $VMLEAK_RULES, or the
+ * copy installed next to its binary) when non-empty, else the source tree's copy,
+ * else the installed one. Never NULL. */
 const char *rules_default_path(const char *override);
 
 /* New rule set read from path (NULL: rules_default_path(NULL)). NULL with err set on

@@ -268,9 +268,10 @@ static void json_frame(FILE *f, const struct frame_info *fr)
 	fputs(", \"file\": ", f);
 	json_str(f, fr->file);
 	if (fr->line > 0)
-		fprintf(f, ", \"line\": %d}", fr->line);
+		fprintf(f, ", \"line\": %d", fr->line);
 	else
-		fputs(", \"line\": null}", f);
+		fputs(", \"line\": null", f);
+	fputc('}', f);
 }
 
 /* A remapped region belongs to its latest resizing call; the frames of the call

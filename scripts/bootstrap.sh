@@ -5,10 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
 	cmake gcc make libc6-dev pkg-config
-	libunwind-dev libdw-dev libelf-dev
+	libunwind-dev libdw-dev libelf-dev libdebuginfod-dev libjson-c-dev
 	check libsubunit-dev
-	# vmleak --diff reads JSON reports with json-c
-	libjson-c-dev
 	python3 strace binutils procps util-linux
 	# a real 32-bit tracee for tests/integration/test_i386.py
 	gcc-multilib
@@ -19,6 +17,10 @@ PACKAGES=(
 	openjdk-17-jdk-headless nodejs golang-go
 	# a real browser for the --format html test (tests/integration/test_html.py)
 	chromium
+	# the Debian package and its checks (tests/integration/test_package.py)
+	dpkg-dev lintian bash-completion
+	# a local debuginfod server and a private network for its test
+	debuginfod iproute2
 )
 # extra packages a caller asks for (e.g. tests that need a server)
 PACKAGES+=("$@")

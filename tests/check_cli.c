@@ -103,6 +103,45 @@ START_TEST(mode_errors)
 	expect_error("not both", "-p", "1", "prog", NULL);
 	expect_error("-d/--duration needs -p", "-d", "5", "--", "prog", NULL);
 	expect_error("-d/--duration needs -p", "--duration=5", "prog", NULL);
+	expect_error("--symbolize reads a saved report", "--symbolize", "r.json", "-p", "1", NULL);
+	expect_error("--symbolize reads a saved report", "--symbolize", "r.json", "prog", NULL);
+	expect_error("--symbolize writes JSON only (not --format text)", "--format", "text",
+		     "--symbolize", "r.json", NULL);
+	expect_error("--symbolize writes JSON only (not --format folded)", "--symbolize", "r.json",
+		     "--format=folded", NULL);
+	expect_error("--symbolize: empty file name", "--symbolize", "", NULL);
+	expect_error("--debug-dir: empty file name", "--debug-dir", "", "prog", NULL);
+	expect_error("'--debug-dir' needs an argument", "--debug-dir", NULL);
+}
+END_TEST
+
+START_TEST(debug_dirs_and_symbolize)
+{
+	struct cmdline c;
+
+	parse(&c, "--debug-dir", "/a", "--debug-dir=b", "--", "prog", NULL);
+	ck_assert_msg(c.res == CLI_OK, "%s", c.err);
+	ck_assert_uint_eq(c.o.ndebug_dirs, 2);
+	ck_assert_str_eq(c.o.debug_dirs[0], "/a");
+	ck_assert_str_eq(c.o.debug_dirs[1], "b");
+	ck_assert_ptr_null(c.o.symbolize);
+	ck_assert_int_eq(c.o.format, REPORT_TEXT);
+	cli_free(&c.o);
+	ck_assert_ptr_null(c.o.debug_dirs);
+
+	/* --symbolize: JSON without saying so, -j allowed, -o and --debug-dir too */
+	parse(&c, "--symbolize", "r.json", "--debug-dir", "/d", "-o", "out.json", NULL);
+	ck_assert_msg(c.res == CLI_OK, "%s", c.err);
+	ck_assert_str_eq(c.o.symbolize, "r.json");
+	ck_assert_int_eq(c.o.format, REPORT_JSON);
+	ck_assert_uint_eq(c.o.ndebug_dirs, 1);
+	ck_assert_str_eq(c.o.output, "out.json");
+	ck_assert_ptr_null(c.o.command);
+	cli_free(&c.o);
+	parse(&c, "-j", "--symbolize=-", NULL);
+	ck_assert_msg(c.res == CLI_OK, "%s", c.err);
+	ck_assert_str_eq(c.o.symbolize, "-");
+	cli_free(&c.o);
 }
 END_TEST
 
@@ -191,6 +230,8 @@ START_TEST(diff_errors)
 	expect_error("--diff: empty file name", "--diff", "", "b.json", NULL);
 	expect_error("--diff: empty file name", "--diff", "a.json", "", NULL);
 	expect_error("option '--diff' needs an argument", "--diff", NULL);
+	expect_error("--diff and --symbolize cannot be combined", "--symbolize", "r.json", "--diff",
+		     "a.json", "b.json", NULL);
 }
 END_TEST
 
@@ -597,6 +638,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(valid, diff_forms);
 	tcase_add_test(valid, defaults);
 	tcase_add_test(valid, every_option);
+	tcase_add_test(valid, debug_dirs_and_symbolize);
 	tcase_add_test(valid, long_and_short_spellings);
 	tcase_add_test(valid, pid_lists);
 	tcase_add_test(valid, pid_list_api);

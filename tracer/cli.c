@@ -38,6 +38,8 @@ enum long_only_option {
 	OPT_ERROR_EXITCODE,
 	OPT_UNWINDER,
 	OPT_DIFF,
+	OPT_DEBUG_DIR,
+	OPT_SYMBOLIZE,
 };
 
 /* '+': stop at the first non-option, so PROGRAM's own options stay its own.
@@ -65,12 +67,15 @@ static const struct option long_options[] = {
 	{"version", no_argument, NULL, 'V'},
 	{"unwinder", required_argument, NULL, OPT_UNWINDER},
 	{"diff", required_argument, NULL, OPT_DIFF},
+	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+	{"symbolize", required_argument, NULL, OPT_SYMBOLIZE},
 	{NULL, 0, NULL, 0},
 };
 
 static const char help_text[] =
 	"Usage: vmleak [OPTIONS] [--] PROGRAM [ARGS...]   launch PROGRAM under the tracer\n"
 	"       vmleak [OPTIONS] -p PID[,PID...]          attach to running processes\n"
+	"       vmleak [OPTIONS] --symbolize REPORT.json  symbolize a saved JSON report\n"
 	"\n"
 	"Find virtual-memory leaks: regions mapped with mmap, mremap, brk or shmat and\n"
 	"never given back, grouped by the call stack that created them.\n"
@@ -104,6 +109,11 @@ static const char help_text[] =
 	"      --diff OLD.json NEW.json\n"
 	"                           compare two JSON reports: what grew, shrank,\n"
 	"                           appeared and disappeared (-j: as JSON)\n"
+	"      --debug-dir DIR      also look for separate debug files under DIR (by\n"
+	"                           build-id and debuglink); may repeat\n"
+	"      --symbolize FILE     resolve the frames of a JSON report made earlier\n"
+	"                           (by build-id and module offset) and write it again\n"
+	"                           (to -o FILE or standard output); no tracing\n"
 	"  -q, --quiet              no live status line\n"
 	"  -h, --help               show this help and exit\n"
 	"  -V, --version            show the version and exit\n"
@@ -114,6 +124,9 @@ static const char help_text[] =
 	"Exit status: launch mode returns the program's status (128+N when it died of\n"
 	"signal N), attach mode 0; --error-exitcode overrides both when leaks are\n"
 	"reported; vmleak's own failures exit 1.\n"
+	"\n"
+	"Environment: DEBUGINFOD_URLS (space-separated server URLs) lets the final\n"
+	"report download missing debug info with elfutils' debuginfod client.\n"
 	"\n"
 	"See vmleak(1) for the report formats and the suppression file format.\n";
 
@@ -414,6 +427,17 @@ static int add_suppressions(struct options *o, char *file)
 	return 0;
 }
 
+static int add_debug_dir(struct options *o, char *dir)
+{
+	char **grown = realloc(o->debug_dirs, (o->ndebug_dirs + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	grown[o->ndebug_dirs++] = dir;
+	o->debug_dirs = grown;
+	return 0;
+}
+
 static void set_defaults(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -525,6 +549,7 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case 'j':
 		o->format = REPORT_JSON;
+		o->format_given = true;
 		break;
 	case OPT_FORMAT:
 		if (parse_format(arg, &o->format) < 0) {
@@ -532,6 +557,7 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 				arg);
 			return CLI_ERROR;
 		}
+		o->format_given = true;
 		break;
 	case 'd':
 		if (parse_seconds(arg, &o->duration, &why) < 0) {
@@ -618,6 +644,19 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 			return CLI_ERROR;
 		}
 		break;
+	case OPT_DEBUG_DIR:
+		if (reject_empty("--debug-dir", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		if (add_debug_dir(o, arg) < 0) {
+			set_err(err, errlen, "out of memory");
+			return CLI_ERROR;
+		}
+		break;
+	case OPT_SYMBOLIZE:
+		if (reject_empty("--symbolize", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		o->symbolize = arg;
+		break;
 	case 'q':
 		o->quiet = true;
 		break;
@@ -639,6 +678,10 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 /* The checks that need the whole command line. */
 static enum cli_result check_diff(const struct options *o, char *err, size_t errlen)
 {
+	if (o->symbolize) {
+		set_err(err, errlen, "--diff and --symbolize cannot be combined");
+		return CLI_ERROR;
+	}
 	if (!o->diff_new) {
 		set_err(err, errlen, "--diff needs two files: --diff OLD.json NEW.json");
 		return CLI_ERROR;
@@ -664,10 +707,26 @@ static enum cli_result check_diff(const struct options *o, char *err, size_t err
 	return CLI_OK;
 }
 
-static enum cli_result check_mode(const struct options *o, char *err, size_t errlen)
+static enum cli_result check_mode(struct options *o, char *err, size_t errlen)
 {
 	if (o->diff_old)
 		return check_diff(o, err, errlen);
+	if (o->symbolize) {
+		if (o->npids > 0 || o->command) {
+			set_err(err, errlen,
+				"--symbolize reads a saved report: no -p PID or program");
+			return CLI_ERROR;
+		}
+		if (o->format_given && o->format != REPORT_JSON) {
+			set_err(err, errlen, "--symbolize writes JSON only (not --format %s)",
+				o->format == REPORT_TEXT   ? "text"
+				: o->format == REPORT_HTML ? "html"
+							   : "folded");
+			return CLI_ERROR;
+		}
+		o->format = REPORT_JSON;
+		return CLI_OK;
+	}
 	if (o->npids == 0 && !o->command) {
 		set_err(err, errlen, "no program to run and no -p PID given (see vmleak --help)");
 		return CLI_ERROR;
@@ -740,4 +799,7 @@ void cli_free(struct options *o)
 	free(o->suppressions);
 	o->suppressions = NULL;
 	o->nsuppressions = 0;
+	free(o->debug_dirs);
+	o->debug_dirs = NULL;
+	o->ndebug_dirs = 0;
 }

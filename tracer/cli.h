@@ -24,8 +24,9 @@ struct options {
 	char **command;	    /* PROGRAM ARGS... (points into argv), NULL in attach mode */
 	const char *output; /* -o; NULL = stderr */
 	enum report_format format;
-	double duration; /* -d seconds; < 0 = until signalled */
-	double interval; /* --interval seconds; < 0 = none */
+	bool format_given; /* --format or -j was given */
+	double duration;   /* -d seconds; < 0 = until signalled */
+	double interval;   /* --interval seconds; < 0 = none */
 	bool follow_forks;
 	unsigned depth;
 	uint64_t min_size;
@@ -41,6 +42,9 @@ struct options {
 	enum unwinder_kind unwinder;
 	const char *diff_old, *diff_new; /* --diff OLD NEW; NULL otherwise */
 	const char *trace_only;		 /* the first option given that only applies to tracing */
+	char **debug_dirs;		 /* --debug-dir roots (points into argv), searched first */
+	size_t ndebug_dirs;
+	const char *symbolize; /* --symbolize REPORT.json: no tracing; "-" = stdin */
 };
 
 enum cli_result {

@@ -43,11 +43,16 @@ static void reset_signals(void)
 		signal(s, SIG_DFL);
 }
 
-static void __attribute__((noreturn)) child_main(int go_fd, int err_fd, char **argv)
+static void __attribute__((noreturn))
+child_main(int go_fd, int err_fd, char **argv, const char *debuginfod_urls)
 {
 	char c;
 
 	reset_signals();
+	/* vmleak keeps DEBUGINFOD_URLS out of its own environment while tracing
+	 * (main.c); the program gets the environment it was given */
+	if (debuginfod_urls)
+		setenv("DEBUGINFOD_URLS", debuginfod_urls, 1);
 	/* wait until the parent has seized us */
 	if (read(go_fd, &c, 1) != 1)
 		_exit(127);
@@ -126,7 +131,7 @@ int tracer_launch(struct tracer *t, char **argv, char *err, size_t errlen)
 	if (pid == 0) {
 		close(go[1]);
 		close(rep[0]);
-		child_main(go[0], rep[1], argv);
+		child_main(go[0], rep[1], argv, t->debuginfod_urls);
 	}
 	close(go[0]);
 	close(rep[1]);

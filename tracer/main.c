@@ -12,11 +12,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report/offline.h"
 #include "report/rules.h"
 #include "tracer/affinity.h"
 #include "tracer/cli.h"
 #include "tracer/signals.h"
 #include "tracer/tracer.h"
+
+static void free_strings(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
 
 /* Open path for writing without truncating it: a run refused later (a bad
  * target, a bad suppressions file) must leave an existing file as it was and no
@@ -61,6 +71,37 @@ static void truncate_output(FILE *f)
 		rewind(f);
 }
 
+/* --debug-dir roots as absolute paths of existing directories (libdwfl reads a
+ * relative search path element relative to each module's directory). */
+static char **absolute_debug_dirs(const struct options *opt, char *err, size_t errlen)
+{
+	char **dirs = calloc(opt->ndebug_dirs + 1, sizeof(*dirs));
+	struct stat st;
+
+	if (!dirs) {
+		snprintf(err, errlen, "vmleak: out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < opt->ndebug_dirs; i++) {
+		const char *dir = opt->debug_dirs[i];
+
+		dirs[i] = realpath(dir, NULL);
+		if (!dirs[i] || stat(dirs[i], &st) || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "vmleak: --debug-dir '%s': %s", dir,
+				 dirs[i] ? "not a directory" : strerror(errno));
+			goto fail;
+		}
+		if (strchr(dirs[i], ':')) {
+			snprintf(err, errlen, "vmleak: --debug-dir '%s': a ':' in the path", dir);
+			goto fail;
+		}
+	}
+	return dirs;
+fail:
+	free_strings(dirs);
+	return NULL;
+}
+
 static int program_status(int status)
 {
 	if (WIFSIGNALED(status))
@@ -99,12 +140,80 @@ static int run(struct tracer *t, struct options *opt, char *err, size_t errlen)
 	return 0;
 }
 
+/* vmleak --symbolize FILE: no tracing; the report read back, resolved, and
+ * written to -o FILE or standard output once all of it is known to be good (a
+ * refused input leaves -o as it was). DEBUGINFOD_URLS may be used at once. */
+static int symbolize_saved_report(const struct options *opt, char **debug_dirs)
+{
+	struct offline_options o = {
+		.debug_dirs = (const char *const *)debug_dirs,
+		.ndebug_dirs = opt->ndebug_dirs,
+		.progress = tracer_download_note,
+		.progress_ctx = (void *)opt,
+	};
+	bool stdin_input = strcmp(opt->symbolize, "-") == 0, created = false;
+	FILE *in = stdin_input ? stdin : fopen(opt->symbolize, "re");
+	FILE *out = stdout, *mem = NULL;
+	char err[1024], *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	long n = -1;
+
+	if (!in) {
+		fprintf(stderr, "vmleak: --symbolize '%s': %s\n", opt->symbolize, strerror(errno));
+		return 1;
+	}
+	if (!stdin_input && fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "vmleak: --symbolize '%s': Is a directory\n", opt->symbolize);
+		fclose(in);
+		return 1;
+	}
+	if (opt->output &&
+	    !(out = open_output(opt->output, "the report to", &created, err, sizeof(err)))) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	mem = open_memstream(&text, &len);
+	if (!mem) {
+		fprintf(stderr, "vmleak: out of memory\n");
+		goto out;
+	}
+	n = offline_symbolize(in, stdin_input ? "standard input" : opt->symbolize, mem, &o, err,
+			      sizeof(err));
+	status_clear(NULL);
+	if (fclose(mem) && n >= 0) {
+		snprintf(err, sizeof(err), "vmleak: out of memory");
+		n = -1;
+	}
+	mem = NULL;
+	if (n < 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	truncate_output(out);
+	if (fwrite(text, 1, len, out) != len || fflush(out) || ferror(out)) {
+		fprintf(stderr, "vmleak: writing the report: %s\n", strerror(errno ? errno : EIO));
+		n = -1;
+	}
+out:
+	free(text);
+	if (out && out != stdout)
+		fclose(out);
+	if (n < 0 && created)
+		unlink(opt->output);
+	if (!stdin_input)
+		fclose(in);
+	return n < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024] = "";
 	struct options opt;
 	struct tracer t;
 	bool out_created = false, log_created = false;
+	char **debug_dirs = NULL, *debuginfod_urls = NULL;
+	const char *urls = getenv("DEBUGINFOD_URLS");
 	int rc = 1;
 
 	switch (cli_parse(argc, argv, &opt, err, sizeof(err))) {
@@ -123,6 +232,17 @@ int main(int argc, char **argv)
 		cli_free(&opt);
 		return rc;
 	}
+	if (opt.symbolize) {
+		if (!(debug_dirs = absolute_debug_dirs(&opt, err, sizeof(err)))) {
+			fprintf(stderr, "%s\n", err);
+			rc = 1;
+		} else {
+			rc = symbolize_saved_report(&opt, debug_dirs);
+		}
+		free_strings(debug_dirs);
+		cli_free(&opt);
+		return rc;
+	}
 	if (tracer_init(&t, &opt)) {
 		fprintf(stderr, "vmleak: out of memory\n");
 		goto out;
@@ -134,6 +254,18 @@ int main(int argc, char **argv)
 			 (unsigned long long)t.page_size, (unsigned long long)LEDGER_PAGE_SIZE);
 		goto fail;
 	}
+	/* debuginfod: asked for the final report only (output.c), never while
+	 * tracing (the libdw unwinder's lookups would reach it too) */
+	if (urls && *urls && !(debuginfod_urls = strdup(urls))) {
+		snprintf(err, sizeof(err), "vmleak: out of memory");
+		goto fail;
+	}
+	unsetenv("DEBUGINFOD_URLS");
+	t.debuginfod_urls = debuginfod_urls;
+	if (!(debug_dirs = absolute_debug_dirs(&opt, err, sizeof(err))))
+		goto fail;
+	t.debug_dirs = debug_dirs;
+	t.ndebug_dirs = opt.ndebug_dirs;
 	if (!(t.rules = tracer_load_rules(&opt, err, sizeof(err))))
 		goto fail;
 	if (opt.output &&
@@ -142,7 +274,6 @@ int main(int argc, char **argv)
 	if (opt.log &&
 	    !(t.log = open_output(opt.log, "the log to", &log_created, err, sizeof(err))))
 		goto fail;
-	unsetenv("DEBUGINFOD_URLS");
 	if (run(&t, &opt, err, sizeof(err)))
 		goto fail;
 	if (t.oom) {
@@ -187,6 +318,8 @@ out:
 	if (t.rules)
 		rules_free(t.rules);
 	tracer_destroy(&t);
+	free_strings(debug_dirs);
+	free(debuginfod_urls);
 	cli_free(&opt);
 	return rc;
 }

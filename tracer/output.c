@@ -1,6 +1,7 @@
 /* tracer/output.c - turns the tracer's state into a report (final or interim),
  * wires in symbolization and the blame rules, and draws the live status line. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,11 +253,47 @@ static int32_t region_pid(void *ctx, const struct region *r)
 	return tid_lookup(ctx, r->tid);
 }
 
-/* The blame rules and --suppressions files; NULL with err set on a bad file. */
+/* <prefix>/share/vmleak/default.rules for a binary at <prefix>/bin/vmleak, wherever
+ * the tree was installed or unpacked (the Debian package, dpkg -x, DESTDIR, a
+ * relocated prefix). Fills buf and returns it when that file is readable, else NULL. */
+static const char *installed_rules_near_binary(char *buf, size_t size)
+{
+	static const char bindir[] = "/" VMLEAK_BINDIR_REL;
+	const size_t bindir_len = sizeof(bindir) - 1;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	size_t len;
+
+	if (VMLEAK_BINDIR_REL[0] == '/' || n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0'; /* the binary's directory */
+	len = strlen(exe);
+	if (len < bindir_len || strcmp(exe + len - bindir_len, bindir) != 0)
+		return NULL;
+	exe[len - bindir_len] = '\0'; /* the prefix */
+	n = snprintf(buf, size, "%s/%s/default.rules", exe, VMLEAK_RULES_DIR_REL);
+	if (n < 0 || (size_t)n >= size || access(buf, R_OK) != 0)
+		return NULL;
+	return buf;
+}
+
+/* The blame rules and --suppressions files; NULL with err set on a bad file. The
+ * default rules: $VMLEAK_RULES, else the copy installed next to this binary, else
+ * the source tree's or the configured install path's (rules_default_path). */
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen)
 {
-	char why[512];
-	struct rules *r = rules_load(rules_default_path(getenv("VMLEAK_RULES")), why, sizeof(why));
+	char why[512], near_binary[PATH_MAX];
+	const char *path = getenv("VMLEAK_RULES");
+	struct rules *r;
+
+	if (!path || !*path)
+		path = installed_rules_near_binary(near_binary, sizeof(near_binary));
+	r = rules_load(rules_default_path(path), why, sizeof(why));
 
 	if (!r) {
 		snprintf(err, errlen, "vmleak: rules: %s", why);
@@ -311,6 +348,7 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
+	bool network;
 	char *cwd;
 	long ret;
 
@@ -367,7 +405,8 @@ long tracer_write_report(struct tracer *t, bool final)
 	d.nmismatches = t->nmismatches;
 	/* kept across interim reports: each PC is symbolized once per session */
 	if (t->opt->depth > 0 && !t->sym) {
-		t->sym = symbolizer_new(t->stacks, t->paths, t->rules);
+		t->sym = tracer_symbolizer(t->opt, t->debug_dirs, t->ndebug_dirs, t->stacks,
+					   t->paths, t->rules);
 		if (!t->sym) {
 			live_ctx_free(&c);
 			free(cwd);
@@ -393,7 +432,16 @@ long tracer_write_report(struct tracer *t, bool final)
 		free(cwd);
 		return -ENOMEM;
 	}
+	/* debuginfod only for the final report: nothing waits for it then, while
+	 * an interim report holds up every traced thread at its next syscall */
+	network = final && t->sym && t->debuginfod_urls;
+	if (network) {
+		symbolizer_forget_missing(t->sym); /* what interim reports missed */
+		setenv("DEBUGINFOD_URLS", t->debuginfod_urls, 1);
+	}
 	ret = report_write(t->out, &d, &o);
+	if (network)
+		unsetenv("DEBUGINFOD_URLS");
 	fflush(t->out);
 	forget_live_residency(t);
 	live_ctx_free(&c);
@@ -408,6 +456,54 @@ static bool status_enabled(const struct tracer *t)
 
 static double last_status;
 static bool status_shown;
+
+/* How long a debuginfod download runs before the status line tells about it. */
+#define DOWNLOAD_NOTE_SECONDS 0.5
+
+/* symbolizer_progress_fn: a note on the status line while a slow download runs. */
+void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds)
+{
+	const struct options *opt = ctx;
+	const char *base = module ? strrchr(module, '/') : NULL;
+	char line[512], got[32], all[48] = "";
+	int n;
+
+	if (!module) {
+		status_clear(NULL);
+		return;
+	}
+	if (opt->quiet || !isatty(STDERR_FILENO) || seconds < DOWNLOAD_NOTE_SECONDS)
+		return;
+	report_format_size(got, sizeof(got), done > 0 ? (uint64_t)done : 0);
+	if (total > 0) {
+		char size[32];
+
+		report_format_size(size, sizeof(size), (uint64_t)total);
+		snprintf(all, sizeof(all), " of %s", size);
+	}
+	n = snprintf(line, sizeof(line),
+		     "\rvmleak: downloading debug info for %s from debuginfod: %s%s (%.0f s)\033[K",
+		     base ? base + 1 : module, got, all, seconds);
+	if (n > 0 &&
+	    write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) > 0)
+		status_shown = true;
+}
+
+struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *debug_dirs,
+				     size_t ndebug_dirs, const struct stack_table *stacks,
+				     const struct strtab *modules, const struct rules *rules)
+{
+	struct symbolizer *s = symbolizer_new(stacks, modules, rules);
+
+	if (!s)
+		return NULL;
+	if (symbolizer_set_debug_dirs(s, (const char *const *)debug_dirs, ndebug_dirs)) {
+		symbolizer_free(s);
+		return NULL;
+	}
+	symbolizer_set_progress(s, tracer_download_note, (void *)opt);
+	return s;
+}
 
 void status_update(struct tracer *t, bool force)
 {

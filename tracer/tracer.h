@@ -84,8 +84,14 @@ struct tracer {
 
 	struct strtab *paths; /* file paths and module paths */
 	struct stack_table *stacks;
-	struct rules *rules;	 /* blame rules + --suppressions */
-	struct symbolizer *sym;	 /* report time: PCs to functions and lines */
+	struct rules *rules;	/* blame rules + --suppressions */
+	struct symbolizer *sym; /* report time: PCs to functions and lines */
+	/* symbolization settings, owned by main: --debug-dir roots made absolute,
+	 * and DEBUGINFOD_URLS as vmleak got it (NULL: unset); vmleak's own
+	 * environment holds it only while the final report is symbolized */
+	char *const *debug_dirs;
+	size_t ndebug_dirs;
+	const char *debuginfod_urls;
 	struct affinity *aff;	 /* the tracer follows a single hot thread's CPU */
 	struct history *history; /* live bytes of each site over the trace (growth.c) */
 	struct growth *growth;	 /* the sampler's scratch and cost bound */
@@ -160,6 +166,14 @@ long tracer_write_report(struct tracer *t, bool final);
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
 /* vmleak --diff OLD NEW (tracer/diff_cmd.c): the exit status. */
 int tracer_diff(const struct options *opt);
+/* symbolizer_progress_fn, ctx = the options: a note on the status line (terminal,
+ * no -q) while a debuginfod download has run for more than half a second. */
+void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds);
+/* A symbolizer with the --debug-dir roots (absolute) and a status-line note for
+ * slow debuginfod downloads; NULL when out of memory. */
+struct symbolizer *tracer_symbolizer(const struct options *opt, char *const *debug_dirs,
+				     size_t ndebug_dirs, const struct stack_table *stacks,
+				     const struct strtab *modules, const struct rules *rules);
 void status_update(struct tracer *t, bool force);
 void status_clear(struct tracer *t);
 

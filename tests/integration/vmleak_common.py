@@ -202,3 +202,32 @@ class Leaker:
     def close(self):
         kill_group(self.proc)
         self.out.close()
+
+
+def build_id(path):
+    """The GNU build-id of an ELF file, as lowercase hex (readelf -n)."""
+    out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True,
+                         check=True).stdout
+    for line in out.splitlines():
+        if "Build ID:" in line:
+            return line.split()[-1]
+    raise AssertionError(f"{path} has no build-id")
+
+
+def split_debug(exe, directory, name=None):
+    """Copy exe into directory with its debug info split out the way distributions
+    do: NAME (stripped, with a .gnu_debuglink to NAME.debug) and NAME.debug (the
+    debug info only). Returns (stripped path, debug file path, build-id)."""
+    name = name or os.path.basename(exe)
+    stripped = os.path.join(directory, name)
+    debug = os.path.join(directory, name + ".debug")
+    subprocess.run(["objcopy", "--only-keep-debug", exe, debug], check=True)
+    # --add-gnu-debuglink records the file's base name and its CRC
+    subprocess.run(["objcopy", "--strip-all", f"--add-gnu-debuglink={debug}", exe, stripped],
+                   check=True)
+    return stripped, debug, build_id(stripped)
+
+
+def build_id_path(root, bid):
+    """Where a debug file lives in the build-id layout under root."""
+    return os.path.join(root, ".build-id", bid[:2], bid[2:] + ".debug")
