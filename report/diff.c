@@ -556,13 +556,20 @@ static void text_side(FILE *f, uint64_t bytes, uint64_t count, bool present)
 	fprintf(f, " in %" PRIu64 " region%s", count, count == 1 ? "" : "s");
 }
 
-static void text_frame(FILE *f, const struct frame_info *fr)
+static void text_frame(FILE *f, const struct frame_info *fr, const char *cwd)
 {
+	size_t n = cwd ? strlen(cwd) : 0;
+
 	if (fr->function) {
 		text_str(f, fr->function);
 		fputs(" (", f);
 		if (fr->file && fr->line > 0) {
-			text_str(f, fr->file);
+			/* below the working directory: relative, as in the text report */
+			if (n > 1 && strncmp(fr->file, cwd, n) == 0 && fr->file[n] == '/' &&
+			    fr->file[n + 1])
+				text_str(f, fr->file + n + 1);
+			else
+				text_str(f, fr->file);
 			fprintf(f, ":%d)", fr->line);
 		} else {
 			text_str(f, fr->module ? base_name(fr->module) : "?");
@@ -592,7 +599,7 @@ static void text_describe(FILE *f, const char *name, const struct diff_report *r
 	fputc('\n', f);
 }
 
-static void text_entry(FILE *f, size_t i, const struct diff_entry *e)
+static void text_entry(FILE *f, size_t i, const struct diff_entry *e, const char *cwd)
 {
 	const struct diff_site *s = e->new_site ? e->new_site : e->old_site;
 
@@ -624,13 +631,14 @@ static void text_entry(FILE *f, size_t i, const struct diff_entry *e)
 		fputs("    (no backtrace)\n", f);
 	for (size_t k = s->callsite; k < s->nframes; k++) {
 		fputs(k == s->callsite ? "    at " : "    by ", f);
-		text_frame(f, &s->frames[k]);
+		text_frame(f, &s->frames[k], cwd);
 		fputc('\n', f);
 	}
 }
 
 static void write_text_diff(FILE *f, const struct diff_report *a, const struct diff_report *b,
-			    const char *old_name, const char *new_name, const struct diff_result *r)
+			    const char *old_name, const char *new_name, const struct diff_result *r,
+			    const char *cwd)
 {
 	const size_t *n = r->counts;
 
@@ -647,7 +655,7 @@ static void write_text_diff(FILE *f, const struct diff_report *a, const struct d
 	text_describe(f, new_name, b);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->entries[i].change != DIFF_UNCHANGED)
-			text_entry(f, i, &r->entries[i]);
+			text_entry(f, i, &r->entries[i], cwd);
 }
 
 static void json_side(FILE *f, const char *name, const struct diff_report *r)
@@ -747,12 +755,12 @@ static void write_json_diff(FILE *f, const struct diff_report *a, const struct d
 
 int diff_write(FILE *f, enum report_format format, const struct diff_report *a,
 	       const struct diff_report *b, const char *old_name, const char *new_name,
-	       const struct diff_result *r)
+	       const struct diff_result *r, const char *cwd)
 {
 	if (format == REPORT_JSON)
 		write_json_diff(f, a, b, old_name, new_name, r);
 	else
-		write_text_diff(f, a, b, old_name, new_name, r);
+		write_text_diff(f, a, b, old_name, new_name, r, cwd);
 	if (fflush(f) || ferror(f))
 		return errno > 0 ? -errno : -EIO;
 	return 0;

@@ -83,9 +83,10 @@ int diff_compare(const struct diff_report *a, const struct diff_report *b,
 void diff_result_free(struct diff_result *r);
 
 /* Write the result: text (format REPORT_TEXT) or JSON (REPORT_JSON); names
- * are the files as given. Returns 0 or -errno on a write error. */
+ * are the files as given; text shows source paths below cwd (may be NULL)
+ * relative to it. Returns 0 or -errno on a write error. */
 int diff_write(FILE *f, enum report_format format, const struct diff_report *a,
 	       const struct diff_report *b, const char *old_name, const char *new_name,
-	       const struct diff_result *r);
+	       const struct diff_result *r, const char *cwd);
 
 #endif

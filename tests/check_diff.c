@@ -75,7 +75,7 @@ static char *output(enum report_format fmt, struct diff_report *a, struct diff_r
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(diff_write(f, fmt, a, b, "old.json", "new.json", res), 0);
+	ck_assert_int_eq(diff_write(f, fmt, a, b, "old.json", "new.json", res, "/b"), 0);
 	fclose(f);
 	return buf;
 }
@@ -281,7 +281,7 @@ START_TEST(test_text_output)
 		      "%s", t);
 	ck_assert_msg(strstr(t, "#1  +160.0 KiB  grew  120.0 KiB in 3 regions -> 280.0 KiB in 7 "
 				"regions  mmap anon rw- MAP_PRIVATE|MAP_ANONYMOUS\n"
-				"    at mmap (mmap64.c:58)\n    by main (/b/p.c:54)\n"),
+				"    at mmap (mmap64.c:58)\n    by main (p.c:54)\n"),
 		      "%s", t);
 	ck_assert_msg(strstr(t, "#2  +4.0 KiB  appeared  none -> 4.0 KiB in 1 region"), "%s", t);
 	ck_assert_msg(strstr(t, "evil\\x1b[31m\\x5c (m)"), "%s", t);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "report/diff.h"
 #include "report/rules.h"
@@ -110,7 +111,10 @@ int tracer_diff(const struct options *opt)
 			strerror(errno));
 		goto out;
 	}
-	int werr = diff_write(out, opt->format, &a, &b, opt->diff_old, opt->diff_new, &res);
+	char *cwd = getcwd(NULL, 0); /* text: source paths relative to it */
+	int werr = diff_write(out, opt->format, &a, &b, opt->diff_old, opt->diff_new, &res, cwd);
+
+	free(cwd);
 	if (werr) {
 		fprintf(stderr, "vmleak: writing the report: %s\n", strerror(-werr));
 		goto out;
