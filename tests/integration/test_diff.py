@@ -136,6 +136,25 @@ class Diff(unittest.TestCase):
         with self.subTest("directory"):
             self.assert_one_line_error(self.dir.name, "Is a directory")
 
+    def test_json_shape_is_the_documented_one(self):
+        """docs/interface.md's --diff JSON example has exactly the keys vmleak writes."""
+        prog = example("clone_stack_leak")
+        self.report("old.json", [prog, "3"])
+        self.report("new.json", [prog, "7"])
+        ours = json.loads(self.diff(self.path("old.json"), self.path("new.json"), "-j").stdout)
+        with open(os.path.join(SRC, "docs", "interface.md")) as f:
+            section = f.read().split("\n## Comparing two reports", 1)[1]
+        doc = json.loads(section.split("```json\n", 1)[1].split("\n```", 1)[0])
+
+        def levels(d):
+            change = d["changes"][0]
+            return {"top": set(d), "old": set(d["old"]), "new": set(d["new"]),
+                    "counts": set(d["counts"]), "change": set(change),
+                    "frame": set(change["frames"][0])}
+        for level, keys in levels(ours).items():
+            with self.subTest(level=level):
+                self.assertEqual(sorted(keys), sorted(levels(doc)[level]))
+
     def test_usage_errors(self):
         for args in (["--diff", "a.json"], ["--diff", "a.json", "b.json", "c.json"],
                      ["--diff", "a.json", "b.json", "--log", "x"],
