@@ -216,10 +216,18 @@ class ExitedInAttachMode(unittest.TestCase):
 
     def test_exited_children_summed_by_default(self):
         report, parent = self.attach()
+        functions = lambda s: [f["function"] for f in s["frames"]]
         sites = unsuppressed(report)
-        self.assertEqual(len(sites), 1, [(s["bytes"], s["pids"]) for s in sites])
-        self.assertEqual(sites[0]["pids"], [parent])
-        self.assertIn("leak_in_parent", [f["function"] for f in sites[0]["frames"]])
+        mine = [s for s in sites if "leak_in_parent" in functions(s)]
+        self.assertEqual(len(mine), 1, [(s["bytes"], s["pids"]) for s in sites])
+        self.assertEqual(mine[0]["pids"], [parent])
+        # a child still alive at the detach holds its region legitimately
+        alive = [s for s in sites if s is not mine[0]]
+        for s in alive:
+            self.assertIn("work_in_child", functions(s))
+            self.assertEqual(len(s["pids"]), 1, s["pids"])
+            self.assertEqual(s["count"], 1)
+        self.assertLessEqual(len(alive), 1)
         totals = report["totals"]
         self.assertGreaterEqual(totals["exited_processes"], 5)
         self.assertEqual(totals["exited_regions"], totals["exited_processes"])

@@ -108,17 +108,26 @@ static int mode_vfork(void)
 static int mode_stopself(void)
 {
 	pid_t pid;
-	int st;
+	int st, go[2];
+	char c = 0;
 
 	fflush(stdout);
+	if (pipe(go))
+		fail("pipe", errno);
 	pid = fork();
 	if (pid < 0)
 		fail("fork", errno);
 	if (pid == 0) {
+		close(go[1]);
 		map_pages(1);
 		raise(SIGSTOP);
+		/* exit only once the parent saw the continue: an exit before its
+		 * waitpid(WCONTINUED) would be reported instead */
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
 		_exit(5); /* the parent prints this status: the child did resume */
 	}
+	close(go[0]);
 	if (waitpid(pid, &st, WUNTRACED) != pid)
 		fail("waitpid stop", errno);
 	printf("child stopped: %s, signal %d\n", WIFSTOPPED(st) ? "yes" : "no",
@@ -130,6 +139,8 @@ static int mode_stopself(void)
 		fail("waitpid continue", errno);
 	printf("child continued: %s\n", WIFCONTINUED(st) ? "yes" : "no");
 	fflush(stdout);
+	if (write(go[1], &c, 1) != 1)
+		fail("write", errno);
 	if (waitpid(pid, &st, 0) != pid)
 		fail("waitpid exit", errno);
 	printf("child exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
