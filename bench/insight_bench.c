@@ -93,9 +93,8 @@ int main(int argc, char **argv)
 	       "%zu from smaps\n",
 	       measure[2] * 1e3, measure[2] * 1e6 / n, st.preads, (unsigned long long)st.pages,
 	       st.from_smaps);
-	printf("residency table: %zu bytes (%.0f per region)\n",
-	       as.res.cap * sizeof(struct res_row),
-	       (double)(as.res.cap * sizeof(struct res_row)) / n);
+	printf("residency table: %zu bytes (%.0f per region)\n", as.res.n * 2 * sizeof(uint32_t),
+	       (double)(as.res.n * 2 * sizeof(uint32_t)) / n);
 	printf("growth_sample (walk + record): median %.1f ms (%.3f us/region), %zu regions\n",
 	       sample[2] * 1e3, sample[2] * 1e6 / n, regions);
 	printf("optional samples at this size: one every %.2f s at most (1%% of the time)\n",

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
+
 struct tracked {
 	struct history_series *s;
 	uint64_t bytes; /* at the last sample: the smallest is evicted first */
@@ -107,13 +109,11 @@ static long find_tracked(const struct history *h, const struct history_key *k)
 
 static int grow_scratch(struct history *h, size_t n)
 {
-	if (n > h->cap_untracked) {
-		size_t *u = realloc(h->untracked, n * sizeof(*u));
-		if (!u)
-			return -ENOMEM;
-		h->untracked = u;
-		h->cap_untracked = n;
-	}
+	size_t *u = grow_array(h->untracked, &h->cap_untracked, n, sizeof(*u), 64);
+
+	if (!u)
+		return -ENOMEM;
+	h->untracked = u;
 	return 0;
 }
 

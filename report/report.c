@@ -178,45 +178,65 @@ static bool region_is_old_enough(const struct report_data *d, const struct repor
 	return finite_or_zero(d->duration_s) - r->time_ms / 1000.0 >= o->min_age;
 }
 
-static int cmp_res_entry(const void *pa, const void *pb)
+static bool region_counts(const struct region *r)
 {
-	const struct region *a = ((const struct res_entry *)pa)->r;
-	const struct region *b = ((const struct res_entry *)pb)->r;
-
-	return (a > b) - (a < b);
+	return r->origin != REGION_PREEXISTING && r->end > r->start;
 }
 
-bool region_residency_of(const struct report_ctx *c, const struct region *r,
-			 struct region_residency *out)
+static int cmp_orig(const void *pa, const void *pb, void *arg)
 {
-	struct res_entry key = {.r = r}, *e;
+	const struct report_data *d = arg;
+	const struct region *a = d->regions[*(const uint32_t *)pa];
+	const struct region *b = d->regions[*(const uint32_t *)pb];
 
-	if (!c->res)
-		return false;
-	e = bsearch(&key, c->res, c->nres, sizeof(*c->res), cmp_res_entry);
-	if (!e || e->res.resident == REPORT_NO_FIGURE)
-		return false;
-	*out = e->res;
-	return true;
+	if (region_counts(a) != region_counts(b))
+		return region_counts(a) ? -1 : 1; /* the left-out ones last */
+	return cmp_region_ptr(&a, &b, arg);
 }
 
-/* report_data.residency is indexed like the regions as given: keep it by
- * region pointer before the regions are filtered and sorted. */
-static int index_residency(struct report_ctx *c)
+/* With residency figures to look up by original index: sort indices, then
+ * move the pointers into that order in place (cycle by cycle), keeping the
+ * indices: 4 bytes a region and a bitmap. */
+static int collect_with_origins(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
+	size_t n = d->nregions;
+	uint8_t *seen;
 
-	if (!d->residency)
-		return 0;
-	c->res = malloc((d->nregions ? d->nregions : 1) * sizeof(*c->res));
-	if (!c->res)
+	if (n > UINT32_MAX)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->nregions; i++) {
-		c->res[i].r = d->regions[i];
-		c->res[i].res = d->residency[i];
+	c->orig = malloc((n ? n : 1) * sizeof(*c->orig));
+	seen = calloc(n / 8 + 1, 1);
+	if (!c->orig || !seen) {
+		free(seen);
+		return -ENOMEM;
 	}
-	c->nres = d->nregions;
-	qsort(c->res, c->nres, sizeof(*c->res), cmp_res_entry);
+	for (size_t i = 0; i < n; i++) {
+		c->orig[i] = (uint32_t)i;
+		c->nregs += region_counts(d->regions[i]);
+	}
+	if (n)
+		qsort_r(c->orig, n, sizeof(*c->orig), cmp_orig, (void *)d);
+	for (size_t start = 0; start < n; start++) {
+		const struct region *tmp = d->regions[start];
+		size_t j = start;
+
+		if (seen[start / 8] & (1u << (start % 8)))
+			continue;
+		for (;;) {
+			size_t k = c->orig[j];
+
+			seen[j / 8] |= (uint8_t)(1u << (j % 8));
+			if (k == start) {
+				d->regions[j] = tmp;
+				break;
+			}
+			d->regions[j] = d->regions[k];
+			j = k;
+		}
+	}
+	free(seen);
+	c->regs = d->regions;
 	return 0;
 }
 
@@ -226,13 +246,13 @@ static int collect_regions(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
 
-	if (index_residency(c))
-		return -ENOMEM;
+	if (d->residency)
+		return collect_with_origins(c);
 	c->regs = d->regions;
 	for (size_t i = 0; i < d->nregions; i++) {
 		const struct region *r = d->regions[i];
 
-		if (r->origin == REGION_PREEXISTING || r->end <= r->start)
+		if (!region_counts(r))
 			continue;
 		c->regs[c->nregs++] = r;
 	}
@@ -264,12 +284,14 @@ static int resolve_site(const struct report_data *d, struct site *s)
 	return 0;
 }
 
-static void site_add_region(const struct report_ctx *c, struct site *s, const struct region *r)
+static void site_add_region(const struct report_ctx *c, struct site *s,
+			    const struct region *const *slot)
 {
+	const struct region *r = *slot;
 	uint64_t len = region_len(r);
 	struct region_residency res;
 
-	if (region_residency_of(c, r, &res)) {
+	if (region_residency_at(c, slot, &res)) {
 		s->resident += res.resident;
 		s->swapped += res.swapped;
 		s->res_known++;
@@ -326,6 +348,7 @@ static size_t set_exited_aside(struct report_ctx *c, const struct region **regs,
 	const struct report_data *d = c->d;
 	size_t keep = 0, aside = 0;
 	const struct region **tmp;
+	uint32_t *orig = c->orig ? c->orig + (regs - c->regs) : NULL, *otmp = NULL;
 
 	if (!c->o->hide_exited || !d->nexited_pids)
 		return n;
@@ -334,17 +357,31 @@ static size_t set_exited_aside(struct report_ctx *c, const struct region **regs,
 	if (!aside)
 		return n;
 	tmp = malloc(aside * sizeof(*tmp));
-	if (!tmp)
+	if (orig)
+		otmp = malloc(aside * sizeof(*otmp));
+	if (!tmp || (orig && !otmp)) {
+		free(tmp);
+		free(otmp);
 		return n; /* out of memory: list them rather than lose them */
+	}
 	aside = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (pid_exited(d, region_pid(d, regs[i])))
+		bool out = pid_exited(d, region_pid(d, regs[i]));
+
+		if (out && orig)
+			otmp[aside] = orig[i];
+		else if (orig)
+			orig[keep] = orig[i];
+		if (out)
 			tmp[aside++] = regs[i];
 		else
 			regs[keep++] = regs[i];
 	}
 	memcpy(regs + keep, tmp, aside * sizeof(*tmp));
+	if (orig)
+		memcpy(orig + keep, otmp, aside * sizeof(*otmp));
 	free(tmp);
+	free(otmp);
 	return keep;
 }
 
@@ -413,7 +450,7 @@ static int build_one_site(struct report_ctx *c, struct site *s, const struct reg
 
 	s->regs = run;
 	for (size_t k = 0; k < old; k++)
-		site_add_region(c, s, run[k]);
+		site_add_region(c, s, &run[k]);
 	err = resolve_site(c->d, s); /* run[0] stands for the site either way */
 	if (err)
 		return err;
@@ -563,7 +600,7 @@ static void free_ctx(struct report_ctx *c)
 		free(c->sites[i].frames);
 	free(c->sites);
 	free(c->pids);
-	free(c->res);
+	free(c->orig);
 }
 
 long report_write(FILE *out, const struct report_data *d, const struct report_options *o)

@@ -77,10 +77,8 @@ struct verify_mismatch {
 	const char *problem; /* e.g. "in ledger, not mapped", "mapped, not in ledger" */
 };
 
-/* A region's resident and swapped bytes, measured by the tracer from
- * /proc/PID/pagemap; REPORT_NO_FIGURE in both when there is no figure (its
- * process had exited before it could be measured, or the kernel would not say). */
-#define REPORT_NO_FIGURE UINT64_MAX
+/* A region's resident and swapped bytes (decoded from struct region's resident
+ * and swapped pages, which the tracer measures from /proc/PID/pagemap). */
 struct region_residency {
 	uint64_t resident, swapped;
 };
@@ -123,10 +121,13 @@ struct report_data {
 	 * report_options.hide_exited their regions are summed, not listed. */
 	const int32_t *exited_pids;
 	size_t nexited_pids;
-	/* residency[i] is regions[i]'s, as given (report_write reorders regions
-	 * only after it has read them); NULL: nothing measured, the report shows
-	 * no resident figures (JSON null). */
-	const struct region_residency *residency;
+	/* The resident and swapped bytes of regions[i], i its index in the array
+	 * as given (report_write reorders the array but remembers where each came
+	 * from); false when it has no figure (its process was gone before it could
+	 * be measured). NULL: nothing measured, the report shows no resident
+	 * figures (JSON null). */
+	bool (*residency)(void *ctx, size_t i, struct region_residency *out);
+	void *residency_ctx;
 	/* Live bytes of each site over the trace; NULL: no series, no trend. */
 	const struct history *history;
 };

@@ -32,12 +32,6 @@ struct site {
 	struct trend trend;
 };
 
-/* A region's residency, looked up by pointer (report_data.residency). */
-struct res_entry {
-	const struct region *r;
-	struct region_residency res;
-};
-
 struct pid_total {
 	int32_t pid;
 	size_t regions;
@@ -67,9 +61,9 @@ struct report_ctx {
 	/* unsuppressed regions of processes that exited (hide_exited) */
 	size_t exited_regions, exited_procs;
 	uint64_t exited_bytes;
+	/* with d->residency: orig[j] is regs[j]'s index in d->regions as given */
+	uint32_t *orig;
 	/* residency of the unsuppressed sites' regions that have a figure */
-	struct res_entry *res; /* sorted by region pointer; NULL: nothing measured */
-	size_t nres;
 	uint64_t unsup_resident, unsup_swapped;
 	size_t unsup_res_known;
 };
@@ -158,9 +152,15 @@ void region_flags_string(char *buf, size_t size, const struct region *r);
 /* The distinct pids of a site's regions, sorted, in a malloc'd array (*out);
  * returns how many, or 0 with *out NULL when out of memory. */
 size_t site_pids(const struct report_data *d, const struct site *s, int32_t **out);
-/* The residency of r: false when it has none. */
-bool region_residency_of(const struct report_ctx *c, const struct region *r,
-			 struct region_residency *out);
+/* The residency of the region at slot (a pointer into c->regs): false when
+ * it has none. */
+static inline bool region_residency_at(const struct report_ctx *c, const struct region *const *slot,
+				       struct region_residency *out)
+{
+	if (!c->d->residency || !c->orig)
+		return false;
+	return c->d->residency(c->d->residency_ctx, c->orig[slot - c->regs], out);
+}
 /* The per-pid totals entry of pid, NULL when it holds no unsuppressed region. */
 const struct pid_total *find_pid_total(const struct report_ctx *c, int32_t pid);
 

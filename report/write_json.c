@@ -293,12 +293,13 @@ static void json_first_frames(FILE *f, const struct report_data *d, const struct
 	fputc(']', f);
 }
 
-static void json_region(struct report_ctx *c, const struct region *r)
+static void json_region(struct report_ctx *c, const struct region *const *slot)
 {
+	const struct region *r = *slot;
 	const struct report_data *d = c->d;
 	FILE *f = c->out;
 	struct region_residency res;
-	bool known = region_residency_of(c, r, &res);
+	bool known = region_residency_at(c, slot, &res);
 
 	fprintf(f, "{\"pid\": %" PRId32 ", \"tid\": %" PRId32 ", \"start\": ", region_pid(d, r),
 		r->tid);
@@ -358,7 +359,7 @@ static void json_site(struct report_ctx *c, const struct site *s)
 	fputs(", \"regions\": [", f);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(i ? ", " : "", f);
-		json_region(c, s->regs[i]);
+		json_region(c, &s->regs[i]);
 	}
 	fputs("]}", f);
 }

@@ -496,7 +496,7 @@ START_TEST(test_exited_processes_summed)
 	out = run(REPORT_JSON, &ret);
 	ck_assert_int_eq(ret, 2);
 	ck_assert_ptr_nonnull(strstr(out, "\"exited_processes\": 2, \"exited_regions\": 2, "
-					  "\"exited_bytes\": 73728, "));
+					  "\"exited_bytes\": 73728, \"resident_bytes\": null"));
 	ck_assert_ptr_nonnull(strstr(out, "\"pids\": [5981]"));
 	ck_assert_ptr_null(strstr(out, "\"start\": \"0x30000\""));
 	free(out);
@@ -1061,23 +1061,42 @@ END_TEST
 
 /* ---- residency and growth ---- */
 
+static const int32_t exited_77[] = {77};
+
+/* Figures by index of the regions as given; resident UINT64_MAX: none. */
 static struct region_residency res_of[64];
 
+static bool test_residency(void *ctx, size_t i, struct region_residency *out)
+{
+	(void)ctx;
+	ck_assert_uint_lt(i, nregs);
+	if (res_of[i].resident == UINT64_MAX)
+		return false;
+	*out = res_of[i];
+	return true;
+}
+
 /* Sites 1 (three regions: 2 measured, 1 without a figure), 2 (measured, with
- * swap), 3 (no figure at all); residency indexed like the regions as given. */
+ * swap), 3 (no figure at all); given out of order, with a region of a
+ * process that exited (set aside with hide_exited) in the middle. */
 static void add_measured_sites(void)
 {
-	add_anon(0x10000000, 1 << 20, 1, 10);
-	res_of[0] = (struct region_residency){65536, 0};
+	add_anon(0x40000000, 1 << 19, 2, 40);
+	res_of[0] = (struct region_residency){8192, 4096};
 	add_anon(0x20000000, 1 << 20, 1, 20);
 	res_of[1] = (struct region_residency){131072, 0};
-	add_anon(0x30000000, 1 << 20, 1, 30);
-	res_of[2] = (struct region_residency){REPORT_NO_FIGURE, REPORT_NO_FIGURE};
-	add_anon(0x40000000, 1 << 19, 2, 40);
-	res_of[3] = (struct region_residency){8192, 4096};
+	add_region(77, 0x60000000, 1 << 20, 1, MEM_MMAP, REGION_ANON, RW, ANON_FLAGS, 15);
+	res_of[2] = (struct region_residency){1 << 20, 0};
+	add_anon(0x10000000, 1 << 20, 1, 10);
+	res_of[3] = (struct region_residency){65536, 0};
 	add_anon(0x50000000, 1 << 18, 3, 50);
-	res_of[4] = (struct region_residency){REPORT_NO_FIGURE, REPORT_NO_FIGURE};
-	data.residency = res_of;
+	res_of[4] = (struct region_residency){UINT64_MAX, UINT64_MAX};
+	add_anon(0x30000000, 1 << 20, 1, 30);
+	res_of[5] = (struct region_residency){UINT64_MAX, UINT64_MAX};
+	data.residency = test_residency;
+	data.exited_pids = exited_77;
+	data.nexited_pids = 1;
+	opts.hide_exited = true;
 }
 
 START_TEST(test_resident_text)

@@ -86,7 +86,7 @@ END_TEST
 START_TEST(test_measure_own_pages)
 {
 	struct addr_space as = {.pid = getpid()};
-	struct region r = {.site = 1};
+	struct region r = {.site = 1}, pre = {.site = 2, .origin = REGION_PREEXISTING};
 	struct region_residency res;
 	char *p = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -97,13 +97,21 @@ START_TEST(test_measure_own_pages)
 	r.start = (uint64_t)(uintptr_t)p;
 	r.end = r.start + 16 * 4096;
 	ck_assert_int_eq(ledger_insert(as.ledger, &r), 0);
+	/* a region that was there before the attach is not measured */
+	pre.start = (uint64_t)(uintptr_t)&as & ~4095ULL;
+	pre.end = pre.start + 4096;
+	ck_assert_int_eq(ledger_insert(as.ledger, &pre), 0);
 	ck_assert_int_eq(residency_measure(&as), 0);
-	ck_assert(residency_lookup(&as.res, &r, &res));
+	/* one row: the region there before the attach is not measured */
+	ck_assert_uint_eq(as.res.n, 1);
+	ck_assert(residency_at(&as.res, 0, &res));
 	ck_assert_uint_eq(res.resident, 5 * 4096);
 	ck_assert_uint_eq(res.swapped, 0);
-	/* a region of another extent has no figure */
-	r.end -= 4096;
-	ck_assert(!residency_lookup(&as.res, &r, &res));
+	ck_assert(!residency_at(&as.res, 1, &res));
+	/* a process that is gone: no figures, not the old ones */
+	as.pid = 0;
+	ck_assert_int_lt(residency_measure(&as), 0);
+	ck_assert(!residency_at(&as.res, 0, &res));
 	residency_free(&as.res);
 	ledger_free(as.ledger);
 	munmap(p, 16 * 4096);
@@ -135,7 +143,7 @@ START_TEST(test_measure_huge_region_from_smaps)
 	residency_last_stats(&st);
 	ck_assert_uint_eq(st.from_smaps, 1);
 	ck_assert_uint_eq(st.preads, 0);
-	ck_assert(residency_lookup(&as.res, &r, &res));
+	ck_assert(residency_at(&as.res, 0, &res));
 	ck_assert_uint_eq(res.resident, 3 * 4096);
 	residency_free(&as.res);
 	ledger_free(as.ledger);

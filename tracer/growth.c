@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoder/grow.h"
 #include "report/history.h"
 #include "tracer/growth.h"
 #include "tracer/tracer.h"
@@ -35,6 +36,7 @@ struct walk {
 	struct tracer *t;
 	struct growth *g;
 	const struct res_table *res; /* NULL: no residency in this sample */
+	size_t k;		     /* traced regions of this space seen so far */
 	int err;
 };
 
@@ -96,7 +98,7 @@ static struct slot *find_slot(struct growth *g, const struct history_key *k)
 static int count_region(const struct region *r, void *arg)
 {
 	struct walk *w = arg;
-	struct history_key k = {
+	struct history_key key = {
 		.site = r->site ? stacks_canonical(w->t->stacks, r->site) : 0,
 		.flags = r->flags,
 		.op = r->op,
@@ -104,19 +106,21 @@ static int count_region(const struct region *r, void *arg)
 		.prot = r->prot,
 	};
 	struct region_residency res;
+	size_t row;
 	struct slot *s;
 
 	/* fork copies are counted where they were made */
-	if (r->origin != REGION_TRACED || r->end <= r->start)
+	if (r->origin != REGION_TRACED)
 		return 0;
-	s = find_slot(w->g, &k);
+	row = w->k++; /* the table's row: traced regions in ledger order */
+	s = find_slot(w->g, &key);
 	if (!s) {
 		w->err = -ENOMEM;
 		return 1;
 	}
 	s->bytes += r->end - r->start;
 	w->g->last_regions++;
-	if (w->res && residency_lookup(w->res, r, &res))
+	if (w->res && residency_at(w->res, row, &res))
 		s->resident += res.resident;
 	else
 		s->no_figure = true;
@@ -156,16 +160,16 @@ int growth_sample(struct tracer *t, bool forced, bool with_residency)
 		if (!space_counts(t, as))
 			continue;
 		w.res = with_residency ? &as->res : NULL;
+		w.k = 0;
 		ledger_foreach(as->ledger, count_region, &w);
 	}
 	if (w.err)
 		return w.err;
-	if (g->used > g->capout) {
-		struct history_sample *o = realloc(g->out, g->used * sizeof(*o));
+	if (g->used) {
+		struct history_sample *o = grow_array(g->out, &g->capout, g->used, sizeof(*o), 64);
 		if (!o)
 			return -ENOMEM;
 		g->out = o;
-		g->capout = g->used;
 	}
 	for (size_t i = 0; i < g->cap; i++) {
 		const struct slot *s = &g->tab[i];

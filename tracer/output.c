@@ -20,63 +20,30 @@ struct live_ctx {
 	struct tracer *t;
 	struct addr_space *as; /* the space being gathered */
 	const struct region **v;
-	struct region_residency *res; /* res[i]: v[i]'s resident and swapped bytes */
 	size_t n, cap;
+	/* v[first, first + n) are the traced regions of one address space, in
+	 * ledger order: their figures are rows 0..n of its residency table */
+	struct res_slice {
+		size_t first, n;
+		const struct res_table *tab;
+	} * slices;
+	size_t nslices, capslices;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
-	struct region_residency *copies_res;
-	size_t copies_rescap;
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
 	size_t nexited, capexited;
 };
 
-static const struct region_residency no_figure = {REPORT_NO_FIGURE, REPORT_NO_FIGURE};
-
-/* r's figure in the address space being gathered (the same start and end). */
-static struct region_residency figure_of(const struct live_ctx *c, const struct region *r)
+static int push_ptr(struct live_ctx *c, const struct region *r)
 {
-	struct region_residency res;
-
-	if (!c->as || !residency_lookup(&c->as->res, r, &res))
-		return no_figure;
-	return res;
-}
-
-static int push_ptr(struct live_ctx *c, const struct region *r, struct region_residency res)
-{
-	size_t cap = c->cap;
-	const struct region **nv = grow_array(c->v, &cap, c->n + 1, sizeof(*nv), 256);
+	const struct region **nv = grow_array(c->v, &c->cap, c->n + 1, sizeof(*nv), 256);
 
 	if (!nv)
 		return -ENOMEM;
 	c->v = nv;
-	if (cap != c->cap) {
-		struct region_residency *nr = realloc(c->res, cap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM; /* c->cap unchanged: the next call grows res again */
-		c->res = nr;
-		c->cap = cap;
-	}
-	c->res[c->n] = res;
 	c->v[c->n++] = r;
 	return 0;
-}
-
-/* A counted fork-copy piece, with its figure when it is the whole region. */
-static int push_copy(struct live_ctx *c, const struct region *piece)
-{
-	if (c->copies.n == c->copies_rescap) {
-		size_t ncap = c->copies_rescap ? c->copies_rescap * 2 : 64;
-		struct region_residency *nr = realloc(c->copies_res, ncap * sizeof(*nr));
-		if (!nr)
-			return -ENOMEM;
-		c->copies_res = nr;
-		c->copies_rescap = ncap;
-	}
-	c->copies_res[c->copies.n] = figure_of(c, piece);
-	return region_vec_push(&c->copies, piece);
 }
 
 /* The same creation seen in two address spaces: a fork copy and its original. */
@@ -140,7 +107,7 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 		next = tmp;
 	}
 	for (size_t i = 0; i < cur->n; i++)
-		if (push_copy(c, &cur->v[i]))
+		if (region_vec_push(&c->copies, &cur->v[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -153,7 +120,7 @@ static int add_region(const struct region *r, void *arg)
 		return 0;
 	if (r->origin == REGION_INHERITED)
 		return add_inherited(c, r);
-	return push_ptr(c, r, figure_of(c, r));
+	return push_ptr(c, r);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -208,6 +175,40 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int add_slice(struct live_ctx *c, size_t first, const struct res_table *tab)
+{
+	struct res_slice *v;
+
+	/* a table of another ledger state (it changed since) gives no figures */
+	if (c->n == first || !tab->measured || tab->n != c->n - first)
+		return 0;
+	v = grow_array(c->slices, &c->capslices, c->nslices + 1, sizeof(*v), 16);
+	if (!v)
+		return -ENOMEM;
+	c->slices = v;
+	c->slices[c->nslices++] = (struct res_slice){first, c->n - first, tab};
+	return 0;
+}
+
+/* report_data.residency: the figure of v[i] (fork-copy pieces, gathered last,
+ * have none: a copy is measured as a whole region of its own process). */
+static bool residency_of(void *ctx, size_t i, struct region_residency *out)
+{
+	const struct live_ctx *c = ctx;
+	size_t lo = 0, hi = c->nslices;
+
+	while (lo < hi) { /* the last slice that starts at or before i */
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->slices[mid].first <= i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || i - c->slices[lo - 1].first >= c->slices[lo - 1].n)
+		return false;
+	return residency_at(c->slices[lo - 1].tab, i - c->slices[lo - 1].first, out);
+}
+
 /* Pointers to the regions of every address space that counts: the finished
  * ones (frozen at their last exit) and the ones still alive. Fork copies are
  * gathered last, once the copies array has stopped moving. */
@@ -223,11 +224,12 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 		c->as = as;
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
+		if (add_slice(c, first, &as->res))
+			return -ENOMEM;
 		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
-	c->as = NULL;
 	for (size_t i = 0; i < c->copies.n; i++)
-		if (push_ptr(c, &c->copies.v[i], c->copies_res[i]))
+		if (push_ptr(c, &c->copies.v[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -235,9 +237,8 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 static void live_ctx_free(struct live_ctx *c)
 {
 	free(c->exited_pids);
+	free(c->slices);
 	free(c->v);
-	free(c->res);
-	free(c->copies_res);
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);
 	region_vec_free(&c->scratch[1]);
@@ -315,7 +316,7 @@ static void forget_live_residency(struct tracer *t)
 {
 	for (struct addr_space *as = t->spaces; as; as = as->next_all)
 		if (as->users > 0 && !as->snapshotted)
-			residency_forget(&as->res);
+			residency_free(&as->res);
 }
 
 /* An HTML report is one document: each report replaces the previous one in a
@@ -390,8 +391,9 @@ long tracer_write_report(struct tracer *t, bool final)
 	memcpy(d.events, t->events, sizeof(d.events));
 	d.failed = t->failed;
 	d.regions = c.v;
-	d.residency = c.res;
 	d.nregions = c.n;
+	d.residency = residency_of;
+	d.residency_ctx = &c;
 	d.pid_of = region_pid;
 	d.pid_ctx = t;
 	d.procs = t->procs;

@@ -31,12 +31,6 @@ void pagemap_count(const uint64_t *entries, size_t n, uint64_t *present, uint64_
 	*swapped += s;
 }
 
-void residency_free(struct res_table *tab)
-{
-	free(tab->v);
-	memset(tab, 0, sizeof(*tab));
-}
-
 void residency_last_stats(struct residency_stats *out)
 {
 	*out = last_stats;
@@ -50,20 +44,6 @@ struct measure_ctx {
 	long nvmas;		/* -1: not read yet; -2: unreadable */
 	int err;
 };
-
-static int push_row(struct res_table *tab, const struct res_row *row)
-{
-	if (tab->n == tab->cap) {
-		size_t ncap = tab->cap ? tab->cap + tab->cap / 4 + 64 : 64;
-		struct res_row *v = realloc(tab->v, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		tab->v = v;
-		tab->cap = ncap;
-	}
-	tab->v[tab->n++] = *row;
-	return 0;
-}
 
 /* Pages of [start, end) present and swapped, batch by batch; -errno on a short
  * or failed read. */
@@ -111,16 +91,18 @@ static int measure_region(const struct region *r, void *arg)
 {
 	struct measure_ctx *c = arg;
 	uint64_t pages = (r->end - r->start) / LEDGER_PAGE_SIZE;
-	struct res_row row = {.start = r->start, .pages = (uint32_t)pages};
 	uint64_t present = 0, swapped = 0;
+	uint32_t *row;
 	bool ok = false;
 
-	if (r->origin == REGION_PREEXISTING)
+	if (r->origin != REGION_TRACED)
 		return 0;
+	row = &c->tab->v[2 * c->tab->n++];
+	row[0] = row[1] = 0;
 	last_stats.regions++;
 	last_stats.pages += pages;
-	if (pages > UINT32_MAX)
-		goto push; /* 16 TiB: no row can describe it */
+	if (pages >= UINT32_MAX)
+		return 0; /* 16 TiB: no figure fits */
 	if (c->fd >= 0 && r->end - r->start <= RES_PAGEMAP_MAX) {
 		ok = !pagemap_region(c->fd, r->start, r->end, &present, &swapped);
 	} else if (have_smaps(c)) {
@@ -130,14 +112,23 @@ static int measure_region(const struct region *r, void *arg)
 		last_stats.from_smaps++;
 		ok = true;
 	}
-push:
-	row.resident = ok ? (uint32_t)present : RES_NO_FIGURE;
-	row.swapped = ok ? (uint32_t)swapped : RES_NO_FIGURE;
-	if (push_row(c->tab, &row)) {
-		c->err = -ENOMEM;
-		return 1;
+	if (ok) {
+		row[0] = (uint32_t)present + 1;
+		row[1] = (uint32_t)swapped;
 	}
 	return 0;
+}
+
+static int count_traced(const struct region *r, void *arg)
+{
+	*(size_t *)arg += r->origin == REGION_TRACED;
+	return 0;
+}
+
+void residency_free(struct res_table *tab)
+{
+	free(tab->v);
+	memset(tab, 0, sizeof(*tab));
 }
 
 /* ---- smaps fallback ---- */
@@ -273,77 +264,33 @@ static int open_pagemap(pid_t pid)
 	return fd;
 }
 
-/* Room for every region of the ledger at once: one allocation per measure. */
-static int reserve_rows(struct res_table *tab, size_t n)
-{
-	struct res_row *v;
-
-	if (n <= tab->cap)
-		return 0;
-	v = realloc(tab->v, n * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	tab->v = v;
-	tab->cap = n;
-	return 0;
-}
-
 int residency_measure(struct addr_space *as)
 {
 	struct measure_ctx c = {.tab = &as->res, .pid = as->pid, .fd = -1, .nvmas = -1};
-	int ret;
+	size_t n = 0;
 
 	memset(&last_stats, 0, sizeof(last_stats));
-	as->res.n = 0;
-	as->res.measured = false;
+	residency_free(&as->res);
 	if (as->pid <= 0)
 		return -ESRCH;
-	if (!batch) {
+	if (!batch)
 		batch = malloc(PAGEMAP_BATCH * sizeof(*batch));
-		if (!batch)
-			return -ENOMEM;
-	}
-	c.fd = open_pagemap(as->pid);
+	if (batch)
+		c.fd = open_pagemap(as->pid);
 	if (c.fd < 0 && !have_smaps(&c))
 		return -ESRCH; /* gone, or the kernel will not say */
-	ret = reserve_rows(&as->res, ledger_count(as->ledger));
-	if (!ret) {
-		ledger_foreach(as->ledger, measure_region, &c);
-		ret = c.err;
+	ledger_foreach(as->ledger, count_traced, &n);
+	as->res.v = n ? calloc(n, 2 * sizeof(uint32_t)) : NULL;
+	if (n && !as->res.v) {
+		if (c.fd >= 0)
+			close(c.fd);
+		free(c.vmas);
+		return -ENOMEM;
 	}
-	as->res.measured = !ret;
+	ledger_foreach(as->ledger, measure_region, &c);
+	as->res.measured = true;
 	if (c.fd >= 0)
 		close(c.fd);
 	free(c.vmas);
-	if (ret)
-		as->res.n = 0;
-	return ret;
-}
-
-void residency_forget(struct res_table *tab)
-{
-	residency_free(tab);
-}
-
-bool residency_lookup(const struct res_table *tab, const struct region *r,
-		      struct region_residency *out)
-{
-	size_t lo = 0, hi = tab->n;
-
-	if (!tab->measured)
-		return false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (tab->v[mid].start < r->start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == tab->n || tab->v[lo].start != r->start ||
-	    (uint64_t)tab->v[lo].pages * LEDGER_PAGE_SIZE != r->end - r->start ||
-	    tab->v[lo].resident == RES_NO_FIGURE)
-		return false;
-	out->resident = (uint64_t)tab->v[lo].resident * LEDGER_PAGE_SIZE;
-	out->swapped = (uint64_t)tab->v[lo].swapped * LEDGER_PAGE_SIZE;
-	return true;
+	return 0;
 }

@@ -5,7 +5,7 @@
  * read and for larger regions (a reservation of terabytes would take seconds
  * of pagemap: smaps costs one line per VMA). Measured per
  * address space at each report (live ones) and at a process's exit (before the
- * kernel frees its memory); kept in the address space's res_table. */
+ * kernel frees its memory), in a table of 8 bytes a region. */
 #ifndef VMLEAK_TRACER_RESIDENCY_H
 #define VMLEAK_TRACER_RESIDENCY_H
 
@@ -17,19 +17,15 @@
 
 struct addr_space;
 
-/* One measured region, in pages (20 bytes: the table of an exited process is
- * kept until the final report); resident == RES_NO_FIGURE: none. */
-#define RES_NO_FIGURE UINT32_MAX
-struct __attribute__((packed, aligned(4))) res_row {
-	uint64_t start;
-	uint32_t pages;
-	uint32_t resident, swapped;
-};
-
+/* The figures of an address space's traced regions (REGION_TRACED, in ledger
+ * order, the order ledger_foreach visits them): v[2k] is the k-th one's
+ * resident pages + 1 (0 = no figure), v[2k + 1] its swapped pages. 8 bytes a
+ * region, kept only for a process that has exited (measured at its exit); a
+ * live one's is measured at each report and freed after it. */
 struct res_table {
-	struct res_row *v;
-	size_t n, cap;
-	bool measured; /* the rows are figures (false: never measured, or the kernel refused) */
+	uint32_t *v;
+	size_t n; /* regions */
+	bool measured;
 };
 
 #define RES_PAGEMAP_MAX (1ULL << 30) /* bytes: larger regions are counted from smaps */
@@ -39,16 +35,21 @@ struct res_table {
 /* Count the present and swapped entries of a pagemap buffer (pure). */
 void pagemap_count(const uint64_t *entries, size_t n, uint64_t *present, uint64_t *swapped);
 
-/* Measure every traced region of as (its ledger, read through /proc/as->pid).
- * Returns 0, or -errno when neither pagemap nor smaps could be read (the table
- * then holds no figures). */
+/* Measure every traced region of as (its ledger, read through /proc/as->pid)
+ * into as->res. Returns 0, or -errno when neither pagemap nor smaps could be
+ * read (the process is gone; the table then holds no figures). */
 int residency_measure(struct addr_space *as);
-/* Drop a live address space's figures once the report is written. */
-void residency_forget(struct res_table *tab);
-/* r's figure in as's table (the same start and end), false when none. */
-bool residency_lookup(const struct res_table *tab, const struct region *r,
-		      struct region_residency *out);
 void residency_free(struct res_table *tab);
+
+/* The k-th traced region's figure; false when it has none. */
+static inline bool residency_at(const struct res_table *tab, size_t k, struct region_residency *out)
+{
+	if (!tab->measured || k >= tab->n || !tab->v[2 * k])
+		return false;
+	out->resident = (uint64_t)(tab->v[2 * k] - 1) * LEDGER_PAGE_SIZE;
+	out->swapped = (uint64_t)tab->v[2 * k + 1] * LEDGER_PAGE_SIZE;
+	return true;
+}
 
 /* The cost of a measure: regions and pread calls of the last one (bench/). */
 struct residency_stats {
