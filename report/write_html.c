@@ -752,16 +752,51 @@ struct flame {
 	size_t boxes, depth_max;
 };
 
+/* One box: name, as wide as bytes, at byte offset x, row depth. */
+static void flame_box(struct flame *fl, const char *name, uint64_t bytes, uint64_t x, size_t depth)
+{
+	double px = (double)x * HTML_FLAME_W / (double)fl->total;
+	double pw = (double)bytes * HTML_FLAME_W / (double)fl->total;
+	size_t chars = (size_t)(pw / 7), len = strlen(name);
+	unsigned h = 0;
+
+	/* hue from the name: stable colors, warm like flamegraph.pl */
+	for (const char *p = name; *p; p++)
+		h = h * 31 + (unsigned char)*p;
+	fl->boxes++;
+	if (depth + 1 > fl->depth_max)
+		fl->depth_max = depth + 1;
+	fprintf(fl->f, "<g data-x=\"%.2f\" data-w=\"%.2f\" data-d=\"%zu\"><title>", px, pw, depth);
+	html_str(fl->f, name);
+	fputs(" (", fl->f);
+	html_size(fl->f, bytes);
+	fprintf(fl->f,
+		", %.1f%%)</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" "
+		"fill=\"hsl(%u,75%%,%u%%)\"/>",
+		100.0 * (double)bytes / (double)fl->total, px, depth * HTML_FLAME_ROW, pw,
+		HTML_FLAME_ROW - 1, h % 50, 55 + (h >> 8) % 15);
+	if (chars >= 3) {
+		char *cut = strndup(name, chars < len ? chars - 2 : len);
+
+		fprintf(fl->f, "<text x=\"%.2f\" y=\"%zu\">", px + 3, depth * HTML_FLAME_ROW + 13);
+		html_str(fl->f, cut ? cut : "");
+		fputs(chars < len ? "..</text>" : "</text>", fl->f);
+		free(cut);
+	}
+	fputs("</g>\n", fl->f);
+}
+
 /* The boxes of paths[lo..hi), which share their first depth names, starting at
- * byte offset x0. */
+ * byte offset x0: the callees wide enough to see, then the narrower ones summed
+ * in one box ("N smaller"), so that thousands of small sites still show. */
 static void flame_level(struct flame *fl, size_t lo, size_t hi, size_t depth, uint64_t x0)
 {
-	uint64_t x = x0;
+	uint64_t x = x0, small_bytes = 0;
+	size_t small = 0;
 
 	for (size_t i = lo; i < hi;) {
 		size_t j = i;
 		uint64_t bytes = 0;
-		double px, pw;
 
 		if (fl->paths[i].n <= depth) {
 			x += fl->paths[i].bytes;
@@ -771,45 +806,23 @@ static void flame_level(struct flame *fl, size_t lo, size_t hi, size_t depth, ui
 		while (j < hi && fl->paths[j].n > depth &&
 		       strcmp(fl->paths[j].names[depth], fl->paths[i].names[depth]) == 0)
 			bytes += fl->paths[j++].bytes;
-		px = (double)x * HTML_FLAME_W / (double)fl->total;
-		pw = (double)bytes * HTML_FLAME_W / (double)fl->total;
-		if (pw >= 1 && fl->boxes < HTML_FLAME_NODES) {
-			/* hue from the name: stable colors, warm like flamegraph.pl */
-			unsigned h = 0;
-			size_t chars = (size_t)(pw / 7);
-
-			for (const char *p = fl->paths[i].names[depth]; *p; p++)
-				h = h * 31 + (unsigned char)*p;
-			fl->boxes++;
-			if (depth + 1 > fl->depth_max)
-				fl->depth_max = depth + 1;
-			fprintf(fl->f, "<g data-x=\"%.2f\" data-w=\"%.2f\" data-d=\"%zu\"><title>",
-				px, pw, depth);
-			html_str(fl->f, fl->paths[i].names[depth]);
-			fputs(" (", fl->f);
-			html_size(fl->f, bytes);
-			fprintf(fl->f,
-				", %.1f%%)</title><rect x=\"%.2f\" y=\"%zu\" width=\"%.2f\" "
-				"height=\"%d\" fill=\"hsl(%u,75%%,%u%%)\"/>",
-				100.0 * (double)bytes / (double)fl->total, px,
-				depth * HTML_FLAME_ROW, pw, HTML_FLAME_ROW - 1, h % 50,
-				55 + (h >> 8) % 15);
-			if (chars >= 3) {
-				const char *name = fl->paths[i].names[depth];
-				size_t len = strlen(name);
-				char *cut = strndup(name, chars < len ? chars - 2 : len);
-
-				fprintf(fl->f, "<text x=\"%.2f\" y=\"%zu\">", px + 3,
-					depth * HTML_FLAME_ROW + 13);
-				html_str(fl->f, cut ? cut : "");
-				fputs(chars < len ? "..</text>" : "</text>", fl->f);
-				free(cut);
-			}
-			fputs("</g>\n", fl->f);
+		if ((double)bytes * HTML_FLAME_W / (double)fl->total >= 1 &&
+		    fl->boxes < HTML_FLAME_NODES) {
+			flame_box(fl, fl->paths[i].names[depth], bytes, x, depth);
 			flame_level(fl, i, j, depth + 1, x);
+			x += bytes;
+		} else {
+			small++;
+			small_bytes += bytes;
 		}
-		x += bytes;
 		i = j;
+	}
+	if (small && (double)small_bytes * HTML_FLAME_W / (double)fl->total >= 1 &&
+	    fl->boxes < HTML_FLAME_NODES) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%zu smaller", small);
+		flame_box(fl, name, small_bytes, x, depth);
 	}
 }
 
