@@ -645,7 +645,7 @@ static void html_site_row(struct report_ctx *c, const struct site *s, size_t num
 
 static void html_table(struct report_ctx *c)
 {
-	size_t num = 0, rest_sites = 0, rest_regions = 0;
+	size_t num = 0, rest_sites = 0, rest_regions = 0, rest_res_known = 0;
 	uint64_t rest_bytes = 0, rest_res = 0;
 	FILE *f = c->out;
 
@@ -672,13 +672,17 @@ static void html_table(struct report_ctx *c)
 		rest_regions += s->n;
 		rest_bytes += s->bytes;
 		rest_res += s->resident;
+		rest_res_known += s->res_known;
 	}
 	if (rest_sites) {
 		fputs("<tr class=\"rest\" id=\"rest\"><td class=\"n\">&hellip;</td><td class=\"n\">",
 		      f);
 		html_size(f, rest_bytes);
 		fputs("</td><td class=\"n\">", f);
-		html_size(f, rest_res);
+		if (rest_res_known)
+			html_size(f, rest_res);
+		else
+			fputs("&ndash;", f);
 		fprintf(f,
 			"</td><td class=\"n\">%zu</td><td colspan=\"3\">%zu more %s, summed (the "
 			"text and JSON reports list them all)</td></tr>\n",
