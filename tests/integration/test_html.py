@@ -7,7 +7,8 @@ and a real trace of a program that leaks on a steady rhythm for 2 s with
 without an error (the page marks the DOM when it finished, and when
 window.onerror or a Content-Security-Policy violation fired), lay out the
 chart, the table and the flame graph, log nothing on the console, and give a
-screenshot that is not blank. The page names no URL in any src or href."""
+screenshot that is not blank; hovering, filtering and zooming work. The page
+names no URL in any src or href."""
 import glob
 import os
 import re
@@ -42,6 +43,24 @@ def attrs(dom):
     html_tag = re.search(r"<html[^>]*>", dom)
     assert html_tag, dom[:200]
     return dict(re.findall(r'data-vmleak-([a-z]+)="([^"]*)"', html_tag.group(0)))
+
+
+# Drives the page's handlers like a user would and records the results.
+HARNESS = """(function(){var e=document.documentElement;try{
+var svg=document.getElementById('chart'),r=svg.getBoundingClientRect();
+svg.dispatchEvent(new MouseEvent('mousemove',{clientX:r.left+r.width*0.6,
+ clientY:r.top+r.height/2,bubbles:true}));
+var tip=document.getElementById('tip');
+e.setAttribute('data-vmleak-tip',tip.style.display+'|'+tip.textContent);
+var f=document.getElementById('filter');f.value='fn_2';f.dispatchEvent(new Event('input'));
+var shown=function(l){return [].filter.call(l,function(x){return x.style.display!=='none';}).length;};
+e.setAttribute('data-vmleak-filter',shown(document.querySelectorAll('#sites tr.site')));
+var g=document.querySelectorAll('#flame g');
+g[3].dispatchEvent(new MouseEvent('click',{bubbles:true}));
+e.setAttribute('data-vmleak-zoom',shown(g)+'|'+g[3].querySelector('rect').getAttribute('width'));
+g[0].dispatchEvent(new MouseEvent('click',{bubbles:true}));
+e.setAttribute('data-vmleak-unzoom',shown(g));
+}catch(x){e.setAttribute('data-vmleak-error','harness: '+x);}})();"""
 
 
 def png_pixels(path):
@@ -135,6 +154,27 @@ class Html(unittest.TestCase):
         self.assert_box(drawn, "flame")
         self.assertEqual(drawn["rows"], "3")
         self.assertEqual(len(re.findall(r'<polyline class="live"', dom)), 3)
+
+    def test_interactions_run_without_error(self):
+        """Hover on the chart, filter the table, zoom the flame graph in and out:
+        a harness appended to a copy of the page drives them and writes what it
+        saw into the DOM."""
+        with open(os.path.join(self.dir, "small.html"), encoding="utf-8") as f:
+            page = f.read()
+        page = page.replace("</body>", "<script>" + HARNESS + "</script></body>")
+        path = os.path.join(self.dir, "interact.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        dom, _ = self.load(path)
+        a = attrs(dom)
+        tip_display, tip = a["tip"].split("|", 1)
+        self.assertEqual(tip_display, "block")
+        self.assertRegex(tip, r"#1 fn_1 \(leak\.c:1\): [0-9.]+ KiB \([0-9.]+ KiB resident\) at \+")
+        self.assertIn("#3 fn_3 (leak.c:3): ", tip)
+        self.assertEqual(a["filter"], "1", "filtering on fn_2 leaves its row only")
+        # fn_1 zoomed: its 3 callers, itself and its mmap, fn_1 now full width
+        self.assertEqual(a["zoom"], "5|1200")
+        self.assertEqual(a["unzoom"], "9")
 
     def test_ten_thousand_sites_page_renders(self):
         page = os.path.join(self.dir, "many.html")
