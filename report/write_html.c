@@ -329,9 +329,9 @@ static void chart_bounds(struct chart *ch, const struct history_point *p, size_t
 	}
 }
 
-static double chart_x(const struct chart *ch, uint32_t t_ms)
+static double chart_x(const struct chart *ch, double t_s)
 {
-	return CHART_L + (CHART_W - CHART_L - CHART_R) * (t_ms / 1000.0) / ch->t_max;
+	return CHART_L + (CHART_W - CHART_L - CHART_R) * t_s / ch->t_max;
 }
 
 static double chart_y(const struct chart *ch, uint64_t v)
@@ -365,7 +365,7 @@ static void chart_line(FILE *f, const struct chart *ch, const struct history_poi
 	}
 	fputs("\" points=\"", f);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%.1f,%.1f", i ? " " : "", chart_x(ch, p[i].t_ms),
+		fprintf(f, "%s%.1f,%.1f", i ? " " : "", chart_x(ch, p[i].t_ms / 1000.0),
 			chart_y(ch, p[i].bytes));
 	fputs("\"/>\n", f);
 	if (!any_res)
@@ -373,7 +373,7 @@ static void chart_line(FILE *f, const struct chart *ch, const struct history_poi
 	fprintf(f, "<polyline class=\"resident\" stroke=\"%s\" points=\"", color);
 	for (size_t i = 0, k = 0; i < n; i++)
 		if (p[i].resident != HISTORY_NO_FIGURE)
-			fprintf(f, "%s%.1f,%.1f", k++ ? " " : "", chart_x(ch, p[i].t_ms),
+			fprintf(f, "%s%.1f,%.1f", k++ ? " " : "", chart_x(ch, p[i].t_ms / 1000.0),
 				chart_y(ch, p[i].resident));
 	fputs("\"/>\n", f);
 }
@@ -384,9 +384,9 @@ static uint64_t nice_step(uint64_t max)
 {
 	static const uint64_t mult[] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
 
-	for (uint64_t unit = 1; unit; unit <<= 10)
+	for (uint64_t unit = 1; unit <= UINT64_MAX / 1024; unit <<= 10)
 		for (size_t i = 0; i < sizeof(mult) / sizeof(mult[0]); i++)
-			if (max / (mult[i] * unit) < 4 && unit <= UINT64_MAX / 1024)
+			if (mult[i] <= UINT64_MAX / 1024 / unit && max / (mult[i] * unit) < 4)
 				return mult[i] * unit;
 	return max / 4 + 1;
 }
@@ -395,7 +395,8 @@ static void chart_axes(FILE *f, const struct chart *ch, uint64_t step)
 {
 	double plot_b = CHART_H - CHART_B;
 
-	for (uint64_t v = 0; v <= ch->y_max; v += step) {
+	for (uint64_t k = 0; k <= ch->y_max / step; k++) {
+		uint64_t v = k * step;
 		double y = chart_y(ch, v);
 
 		fprintf(f,
@@ -407,7 +408,7 @@ static void chart_axes(FILE *f, const struct chart *ch, uint64_t step)
 	}
 	for (int i = 0; i <= 5; i++) {
 		double t = ch->t_max * i / 5;
-		double x = chart_x(ch, (uint32_t)(t * 1000 + 0.5));
+		double x = chart_x(ch, t);
 
 		fprintf(f,
 			"<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
@@ -471,7 +472,8 @@ static void html_chart(struct report_ctx *c)
 	if (!ch.y_max)
 		ch.y_max = 4096;
 	step = nice_step(ch.y_max);
-	ch.y_max = (ch.y_max / step + 1) * step; /* head room up to the next grid line */
+	if (ch.y_max / step < UINT64_MAX / step - 1) /* head room up to the next grid line */
+		ch.y_max = (ch.y_max / step + 1) * step;
 	fprintf(f, "<p class=\"sub\">Solid: live bytes of each site; dashed: its resident bytes, "
 		   "where measured.</p>\n<div id=\"legend\">");
 	num = 0;

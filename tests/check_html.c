@@ -321,6 +321,30 @@ START_TEST(test_ten_thousand_sites_bounded)
 }
 END_TEST
 
+START_TEST(test_huge_values_bounded_axes)
+{
+	struct history_sample smp;
+	char *h;
+
+	build(1, 2, false);
+	smp = (struct history_sample){.key = {.site = regs[0].site,
+					      .flags = regs[0].flags,
+					      .op = regs[0].op,
+					      .kind = regs[0].kind,
+					      .prot = regs[0].prot},
+				      .bytes = UINT64_MAX - 5,
+				      .resident = UINT64_MAX / 3};
+	/* a trace of 40 days, a site of 16 EiB: the axes stay a handful of lines */
+	ck_assert_int_eq(history_record(hist, 3456000000u, &smp, 1, true), 0);
+	h = html(true, false);
+	ck_assert_ptr_nonnull(strstr(h, "<svg id=\"chart\""));
+	ck_assert_uint_le(count(h, "<line class=\"grid\""), 6);
+	ck_assert_uint_ge(count(h, "<line class=\"grid\""), 2);
+	ck_assert_ptr_nonnull(strstr(h, "+3456000.0 s</text>"));
+	free(h);
+}
+END_TEST
+
 /* VMLEAK_HTML_PAGES=DIR: the pages for the browser test. */
 START_TEST(test_write_pages)
 {
@@ -365,6 +389,7 @@ static Suite *html_suite(void)
 	tcase_add_test(tc, test_no_history_no_chart);
 	tcase_add_test(tc, test_hostile_names_escaped);
 	tcase_add_test(tc, test_ten_thousand_sites_bounded);
+	tcase_add_test(tc, test_huge_values_bounded_axes);
 	tcase_add_test(tc, test_write_pages);
 	suite_add_tcase(s, tc);
 	return s;
