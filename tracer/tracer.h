@@ -84,17 +84,17 @@ struct tracer {
 
 	struct strtab *paths; /* file paths and module paths */
 	struct stack_table *stacks;
-	struct rules *rules;	/* blame rules + --suppressions */
-	struct symbolizer *sym; /* report time: PCs to functions and lines */
+	struct rules *rules;	 /* blame rules + --suppressions */
+	struct symbolizer *sym;	 /* report time: PCs to functions and lines */
+	struct history *history; /* live bytes of each site over the trace (growth.c) */
+	struct growth *growth;	 /* the sampler's scratch and cost bound */
 	/* symbolization settings, owned by main: --debug-dir roots made absolute,
 	 * and DEBUGINFOD_URLS as vmleak got it (NULL: unset); vmleak's own
 	 * environment holds it only while the final report is symbolized */
 	char *const *debug_dirs;
 	size_t ndebug_dirs;
 	const char *debuginfod_urls;
-	struct affinity *aff;	 /* the tracer follows a single hot thread's CPU */
-	struct history *history; /* live bytes of each site over the trace (growth.c) */
-	struct growth *growth;	 /* the sampler's scratch and cost bound */
+	struct affinity *aff; /* the tracer follows a single hot thread's CPU */
 	uint64_t events[MEM_OP_COUNT];
 	uint64_t failed;
 
