@@ -15,7 +15,7 @@ struct growth;
 int growth_sample(struct tracer *t, bool forced, bool with_residency);
 /* The timer tick: an optional sample when the cost bound allows one. */
 void growth_tick(struct tracer *t);
-/* What the last sample cost (bench/, --help-less diagnostics). */
+/* What the last sample cost, in seconds and regions walked (bench/). */
 void growth_last_cost(const struct tracer *t, double *seconds, size_t *regions);
 void growth_free(struct growth *g);
 

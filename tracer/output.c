@@ -29,6 +29,12 @@ struct live_ctx {
 	} * slices;
 	size_t nslices, capslices;
 	struct region_vec copies; /* inherited copies that count, attributed to their pid */
+	/* copies_res[i]: copies.v[i]'s figure (resident UINT64_MAX: none); the
+	 * copies are v[copies_first...] once gathered */
+	struct region_residency *copies_res;
+	size_t copies_rescap, copies_first;
+	size_t inherited;	/* fork copies of the address space being gathered, so far */
+	size_t inherited_total; /* and in all */
 	struct region_vec scratch[2];
 	size_t dead_thread_stacks;
 	int32_t *exited_pids; /* attach mode: processes that exited in the window */
@@ -94,6 +100,7 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 {
 	struct region_vec *cur = &c->scratch[0], *next = &c->scratch[1];
 	struct region piece = *r;
+	size_t row = c->inherited++;
 
 	region_vec_reset(cur);
 	piece.tid = c->as->pid;
@@ -106,9 +113,21 @@ static int add_inherited(struct live_ctx *c, const struct region *r)
 		cur = next;
 		next = tmp;
 	}
-	for (size_t i = 0; i < cur->n; i++)
+	for (size_t i = 0; i < cur->n; i++) {
+		struct region_residency *res = grow_array(c->copies_res, &c->copies_rescap,
+							  c->copies.n + 1, sizeof(*res), 16);
+
+		if (!res)
+			return -ENOMEM;
+		c->copies_res = res;
+		/* the copy's own row in its table: a figure for the whole region only */
+		if (cur->v[i].start != r->start || cur->v[i].end != r->end ||
+		    c->as->res.ninherited != c->inherited_total ||
+		    !residency_at(&c->as->res, c->as->res.n + row, &res[c->copies.n]))
+			res[c->copies.n] = (struct region_residency){UINT64_MAX, UINT64_MAX};
 		if (region_vec_push(&c->copies, &cur->v[i]))
 			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -190,13 +209,17 @@ static int add_slice(struct live_ctx *c, size_t first, const struct res_table *t
 	return 0;
 }
 
-/* report_data.residency: the figure of v[i] (fork-copy pieces, gathered last,
- * have none: a copy is measured as a whole region of its own process). */
+/* report_data.residency: the figure of v[i] (a fork-copy piece, gathered last,
+ * has one when it is its whole region). */
 static bool residency_of(void *ctx, size_t i, struct region_residency *out)
 {
 	const struct live_ctx *c = ctx;
 	size_t lo = 0, hi = c->nslices;
 
+	if (i >= c->copies_first && i - c->copies_first < c->copies.n) {
+		*out = c->copies_res[i - c->copies_first];
+		return out->resident != UINT64_MAX;
+	}
 	while (lo < hi) { /* the last slice that starts at or before i */
 		size_t mid = lo + (hi - lo) / 2;
 		if (c->slices[mid].first <= i)
@@ -207,6 +230,23 @@ static bool residency_of(void *ctx, size_t i, struct region_residency *out)
 	if (!lo || i - c->slices[lo - 1].first >= c->slices[lo - 1].n)
 		return false;
 	return residency_at(c->slices[lo - 1].tab, i - c->slices[lo - 1].first, out);
+}
+
+static int count_one_inherited(const struct region *r, void *arg)
+{
+	*(size_t *)arg += r->origin == REGION_INHERITED;
+	return 0;
+}
+
+/* The fork copies in as's ledger now: its table's rows match them only when
+ * it was measured with as many (a table of another ledger state gives none). */
+static size_t count_inherited(const struct addr_space *as)
+{
+	size_t n = 0;
+
+	if (as->res.measured && as->res.ninherited)
+		ledger_foreach(as->ledger, count_one_inherited, &n);
+	return n;
 }
 
 /* Pointers to the regions of every address space that counts: the finished
@@ -222,12 +262,15 @@ static int gather_regions(struct tracer *t, struct live_ctx *c)
 		if (as->users <= 0 && !t->launch && add_exited_pid(c, tid_lookup(t, as->pid)))
 			return -ENOMEM;
 		c->as = as;
+		c->inherited = 0;
+		c->inherited_total = count_inherited(as);
 		if (ledger_foreach(as->ledger, add_region, c))
 			return -ENOMEM;
 		if (add_slice(c, first, &as->res))
 			return -ENOMEM;
 		c->dead_thread_stacks += count_exited_thread_stacks(as, c->v + first, c->n - first);
 	}
+	c->copies_first = c->n;
 	for (size_t i = 0; i < c->copies.n; i++)
 		if (push_ptr(c, &c->copies.v[i]))
 			return -ENOMEM;
@@ -238,6 +281,7 @@ static void live_ctx_free(struct live_ctx *c)
 {
 	free(c->exited_pids);
 	free(c->slices);
+	free(c->copies_res);
 	free(c->v);
 	region_vec_free(&c->copies);
 	region_vec_free(&c->scratch[0]);

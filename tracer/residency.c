@@ -38,6 +38,7 @@ void residency_last_stats(struct residency_stats *out)
 
 struct measure_ctx {
 	struct res_table *tab;
+	size_t traced, inherited; /* rows filled */
 	pid_t pid;
 	int fd;			/* pagemap, -1 when using smaps */
 	struct smaps_vma *vmas; /* smaps, read on first need */
@@ -95,9 +96,12 @@ static int measure_region(const struct region *r, void *arg)
 	uint32_t *row;
 	bool ok = false;
 
-	if (r->origin != REGION_TRACED)
+	if (r->origin == REGION_PREEXISTING)
 		return 0;
-	row = &c->tab->v[2 * c->tab->n++];
+	if (r->origin == REGION_TRACED)
+		row = &c->tab->v[2 * c->traced++];
+	else
+		row = &c->tab->v[2 * (c->tab->n + c->inherited++)];
 	row[0] = row[1] = 0;
 	last_stats.regions++;
 	last_stats.pages += pages;
@@ -119,9 +123,12 @@ static int measure_region(const struct region *r, void *arg)
 	return 0;
 }
 
-static int count_traced(const struct region *r, void *arg)
+static int count_rows(const struct region *r, void *arg)
 {
-	*(size_t *)arg += r->origin == REGION_TRACED;
+	struct res_table *tab = arg;
+
+	tab->n += r->origin == REGION_TRACED;
+	tab->ninherited += r->origin == REGION_INHERITED;
 	return 0;
 }
 
@@ -279,9 +286,11 @@ int residency_measure(struct addr_space *as)
 		c.fd = open_pagemap(as->pid);
 	if (c.fd < 0 && !have_smaps(&c))
 		return -ESRCH; /* gone, or the kernel will not say */
-	ledger_foreach(as->ledger, count_traced, &n);
+	ledger_foreach(as->ledger, count_rows, &as->res);
+	n = as->res.n + as->res.ninherited;
 	as->res.v = n ? calloc(n, 2 * sizeof(uint32_t)) : NULL;
 	if (n && !as->res.v) {
+		as->res.n = as->res.ninherited = 0;
 		if (c.fd >= 0)
 			close(c.fd);
 		free(c.vmas);

@@ -17,14 +17,16 @@
 
 struct addr_space;
 
-/* The figures of an address space's traced regions (REGION_TRACED, in ledger
- * order, the order ledger_foreach visits them): v[2k] is the k-th one's
- * resident pages + 1 (0 = no figure), v[2k + 1] its swapped pages. 8 bytes a
- * region, kept only for a process that has exited (measured at its exit); a
- * live one's is measured at each report and freed after it. */
+/* The figures of an address space's regions: rows 0..n are its traced regions
+ * (REGION_TRACED, in ledger order, the order ledger_foreach visits them), rows
+ * n..n + ninherited its fork copies (REGION_INHERITED, in ledger order too).
+ * v[2k] is row k's resident pages + 1 (0 = no figure), v[2k + 1] its swapped
+ * pages. 8 bytes a region, kept only for a process that has exited (measured
+ * at its exit); a live one's is measured at each report and freed after it. */
 struct res_table {
 	uint32_t *v;
-	size_t n; /* regions */
+	size_t n;	   /* traced regions */
+	size_t ninherited; /* fork copies */
 	bool measured;
 };
 
@@ -41,10 +43,11 @@ void pagemap_count(const uint64_t *entries, size_t n, uint64_t *present, uint64_
 int residency_measure(struct addr_space *as);
 void residency_free(struct res_table *tab);
 
-/* The k-th traced region's figure; false when it has none. */
+/* Row k's figure (the k-th traced region; n + j: the j-th fork copy); false
+ * when it has none. */
 static inline bool residency_at(const struct res_table *tab, size_t k, struct region_residency *out)
 {
-	if (!tab->measured || k >= tab->n || !tab->v[2 * k])
+	if (!tab->measured || k >= tab->n + tab->ninherited || !tab->v[2 * k])
 		return false;
 	out->resident = (uint64_t)(tab->v[2 * k] - 1) * LEDGER_PAGE_SIZE;
 	out->swapped = (uint64_t)tab->v[2 * k + 1] * LEDGER_PAGE_SIZE;

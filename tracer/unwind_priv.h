@@ -32,11 +32,11 @@ struct map_range {
 struct module {
 	uint32_t path;	   /* strtab id */
 	uint32_t build_id; /* strtab id of its hex GNU build-id; 0 = none found */
-	uint64_t bias;	   /* load bias: pc - bias = ELF address */
-	uint64_t base;	   /* lowest mapping of the file */
-	bool unwindable;   /* a 64-bit x86 ELF image libunwind may open */
-	void *upt;	   /* libunwind backend: the UPT handle keeping this module's image */
-	uint64_t lo, hi;   /* span of all its mappings */
+	uint64_t bias;	 /* load bias: pc - bias = ELF address */
+	uint64_t base;	 /* lowest mapping of the file */
+	bool unwindable; /* a 64-bit x86 ELF image libunwind may open */
+	void *upt;	 /* libunwind backend: the UPT handle keeping this module's image */
+	uint64_t lo, hi; /* span of all its mappings */
 };
 
 struct cached_page {

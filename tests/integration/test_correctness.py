@@ -251,7 +251,12 @@ class ExitedInAttachMode(unittest.TestCase):
             leaker.close()
         self.assertRegex(proc.stderr, r"exited during the window: \d+ processes held \d+ regions "
                          r"\([0-9.]+ [KM]iB\) when they exited")
-        self.assertNotIn("work_in_child", proc.stderr)
+        # a child still alive at the detach holds its region legitimately (as in
+        # test_exited_children_summed_by_default): one site of one region at most
+        self.assertLessEqual(proc.stderr.count("at work_in_child"), 1, proc.stderr)
+        if "work_in_child" in proc.stderr:
+            self.assertRegex(proc.stderr, r"(?m)^#\d+  64\.0 KiB (\([^)]*\) )?in 1 region  mmap "
+                             r".*  pid \d+$")
 
 
 REDIS = shutil.which("redis-server")

@@ -75,6 +75,18 @@ class Resident(unittest.TestCase):
         self.assertRegex(text, r"(?m)^#\d+  1\.0 MiB \(0 B resident\) in 1 region  mmap ")
 
 
+    def test_fork_copy_kept_by_the_child(self):
+        # the parent unmaps its copy, the child keeps its own: the region is
+        # reported under the child, with the child's figure
+        reports, proc = vmleak([prog("fork_copies"), "parent-unmaps"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        _parent, child = [int(w) for w in proc.stdout.split()[1::2]]
+        site = [s for s in reports[-1]["sites"] if not s["suppressed"]][0]
+        self.assertEqual(site["pids"], [child])
+        self.assertEqual(site["resident_bytes"], 4096)
+        self.assertEqual(site["regions"][0]["resident_bytes"], 4096)
+
+
 class Growth(unittest.TestCase):
     def test_steady_leak_still_growing(self):
         reports, proc = vmleak([prog("growth"), "steady"], options=["--interval", "0.2"])
