@@ -1,8 +1,8 @@
 /* report/report.c - the grouping core of the leak report: filters the still-mapped
  * regions of a snapshot (--min-age/--min-size), groups them into call sites with
  * their categories and per-pid totals (struct report_ctx, report_priv.h), and hands
- * the result to one writer: write_text.c, write_json.c or write_folded.c. The
- * formats are those of docs/interface.md. */
+ * the result to one writer: write_text.c, write_json.c, write_folded.c or
+ * write_html.c. The formats are those of docs/interface.md. */
 #include "report/report.h"
 
 #include <errno.h>
@@ -625,6 +625,9 @@ long report_write(FILE *out, const struct report_data *d, const struct report_op
 		break;
 	case REPORT_FOLDED:
 		write_folded(&c);
+		break;
+	case REPORT_HTML:
+		write_html(&c);
 		break;
 	default:
 		write_text(&c);

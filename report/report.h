@@ -22,6 +22,7 @@ enum report_format {
 	REPORT_TEXT = 0,
 	REPORT_JSON,
 	REPORT_FOLDED,
+	REPORT_HTML,
 };
 
 enum site_category {

@@ -72,6 +72,7 @@ struct report_ctx {
 void write_text(struct report_ctx *c);
 void write_json(struct report_ctx *c);
 void write_folded(struct report_ctx *c);
+void write_html(struct report_ctx *c);
 
 /* ---- helpers shared by the writers ---- */
 
@@ -141,6 +142,11 @@ static inline int32_t region_pid(const struct report_data *d, const struct regio
 	return d->pid_of ? d->pid_of(d->pid_ctx, r) : r->tid;
 }
 
+/* A JSON string for any bytes (write_json.c): control characters escaped,
+ * invalid UTF-8 as U+FFFD; NULL writes null. */
+void json_str(FILE *f, const char *str);
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* The region's flags as '|'-joined names; "" when it has none worth naming. */
 void region_flags_string(char *buf, size_t size, const struct region *r);
 /* The distinct pids of a site's regions, sorted, in a malloc'd array (*out);

@@ -13,7 +13,7 @@
 #endif
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 when invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -50,7 +50,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 
 /* A JSON string for any bytes: control characters escaped, invalid UTF-8 bytes
  * replaced by U+FFFD. NULL writes null. */
-static void json_str(FILE *f, const char *str)
+void json_str(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n;

@@ -15,6 +15,8 @@ PACKAGES=(
 	# language runtimes for tests/integration/test_runtimes.py (a nodejs
 	# already installed from elsewhere counts); gcc -static uses libc6-dev's libc.a
 	openjdk-17-jdk-headless nodejs golang-go
+	# a real browser for the --format html test (tests/integration/test_html.py)
+	chromium
 	# the Debian package and its checks (tests/integration/test_package.py)
 	dpkg-dev lintian bash-completion
 	# a local debuginfod server and a private network for its test

@@ -199,7 +199,8 @@ END_TEST
 
 START_TEST(bad_enums_and_numbers)
 {
-	expect_error("--format 'xml': expected text, json or folded", "--format", "xml", "p", NULL);
+	expect_error("--format 'xml': expected text, json, folded or html", "--format", "xml", "p",
+		     NULL);
 	expect_error("--format", "--format=", "p", NULL);
 	expect_error("--depth '257'", "--depth", "257", "p", NULL);
 	expect_error("from 0 to 256", "--depth", "-1", "p", NULL);
@@ -212,6 +213,58 @@ START_TEST(bad_enums_and_numbers)
 	expect_error("-o/--output: empty file name", "-o", "", "p", NULL);
 	expect_error("--log: empty file name", "--log=", "p", NULL);
 	expect_error("--suppressions: empty file name", "--suppressions", "", "p", NULL);
+}
+END_TEST
+
+START_TEST(diff_errors)
+{
+	expect_error("--diff needs two files", "--diff", "a.json", NULL);
+	expect_error("--diff needs two files", "--diff", "a.json", "-j", NULL);
+	expect_error("not a program to run ('c.json')", "--diff", "a.json", "b.json", "c.json",
+		     NULL);
+	expect_error("cannot be combined with -p", "-p", "1", "--diff", "a.json", "b.json", NULL);
+	expect_error("--log does not apply", "--diff", "a.json", "b.json", "--log", "x", NULL);
+	expect_error("--duration does not apply", "-d", "1", "--diff", "a.json", "b.json", NULL);
+	expect_error("--interval does not apply", "--interval", "1", "--diff", "a", "b", NULL);
+	expect_error("text or json", "--format", "html", "--diff", "a.json", "b.json", NULL);
+	expect_error("--diff: empty file name", "--diff", "", "b.json", NULL);
+	expect_error("--diff: empty file name", "--diff", "a.json", "", NULL);
+	expect_error("option '--diff' needs an argument", "--diff", NULL);
+	expect_error("--diff and --symbolize cannot be combined", "--symbolize", "r.json", "--diff",
+		     "a.json", "b.json", NULL);
+}
+END_TEST
+
+START_TEST(diff_forms)
+{
+	struct cmdline c;
+
+	parse(&c, "--diff", "old.json", "new.json", NULL);
+	ck_assert_int_eq(c.res, CLI_OK);
+	ck_assert_str_eq(c.o.diff_old, "old.json");
+	ck_assert_str_eq(c.o.diff_new, "new.json");
+	ck_assert_ptr_null(c.o.command);
+	ck_assert_int_eq(c.o.format, REPORT_TEXT);
+	cli_free(&c.o);
+	/* options before, between and after the files */
+	parse(&c, "-q", "--diff", "old.json", "--min-size", "4K", "new.json", "-j", "-o", "d.json",
+	      "--all", NULL);
+	ck_assert_int_eq(c.res, CLI_OK);
+	ck_assert_str_eq(c.o.diff_old, "old.json");
+	ck_assert_str_eq(c.o.diff_new, "new.json");
+	ck_assert_int_eq(c.o.format, REPORT_JSON);
+	ck_assert_str_eq(c.o.output, "d.json");
+	ck_assert_uint_eq(c.o.min_size, 4096);
+	ck_assert(c.o.all);
+	cli_free(&c.o);
+	parse(&c, "--diff", "old.json", "--", "-new.json", NULL);
+	ck_assert_int_eq(c.res, CLI_OK);
+	ck_assert_str_eq(c.o.diff_new, "-new.json");
+	cli_free(&c.o);
+	parse(&c, "--format", "html", "-o", "r.html", "prog", NULL);
+	ck_assert_int_eq(c.res, CLI_OK);
+	ck_assert_int_eq(c.o.format, REPORT_HTML);
+	cli_free(&c.o);
 }
 END_TEST
 
@@ -581,6 +634,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(errors, bad_durations);
 	tcase_add_test(errors, bad_enums_and_numbers);
 	tcase_add_test(errors, small_error_buffer);
+	tcase_add_test(errors, diff_errors);
+	tcase_add_test(valid, diff_forms);
 	tcase_add_test(valid, defaults);
 	tcase_add_test(valid, every_option);
 	tcase_add_test(valid, debug_dirs_and_symbolize);

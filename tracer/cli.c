@@ -38,6 +38,7 @@ enum long_only_option {
 	OPT_ERROR_EXITCODE,
 	OPT_UNWINDER,
 	OPT_EVENTS,
+	OPT_DIFF,
 	OPT_DEBUG_DIR,
 	OPT_SYMBOLIZE,
 };
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
 	{"version", no_argument, NULL, 'V'},
 	{"unwinder", required_argument, NULL, OPT_UNWINDER},
 	{"events", required_argument, NULL, OPT_EVENTS},
+	{"diff", required_argument, NULL, OPT_DIFF},
 	{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 	{"symbolize", required_argument, NULL, OPT_SYMBOLIZE},
 	{NULL, 0, NULL, 0},
@@ -84,7 +86,7 @@ static const char help_text[] =
 	"  -p, --pid PID[,PID...]   attach to these processes and all their threads;\n"
 	"                           may repeat\n"
 	"  -o, --output FILE        write the report to FILE (default: standard error)\n"
-	"      --format FORMAT      report format: text (default), json or folded\n"
+	"      --format FORMAT      report format: text (default), json, folded or html\n"
 	"  -j                       short for --format json\n"
 	"  -d, --duration SEC       attach mode: detach and report after SEC seconds\n"
 	"                           (decimals allowed)\n"
@@ -110,6 +112,9 @@ static const char help_text[] =
 	"                           (syscall tracepoints, no stop per syscall), ptrace\n"
 	"                           (a stop at every syscall) or auto (default: kernel\n"
 	"                           when allowed, else ptrace)\n"
+	"      --diff OLD.json NEW.json\n"
+	"                           compare two JSON reports: what grew, shrank,\n"
+	"                           appeared and disappeared (-j: as JSON)\n"
 	"      --debug-dir DIR      also look for separate debug files under DIR (by\n"
 	"                           build-id and debuglink); may repeat\n"
 	"      --symbolize FILE     resolve the frames of a JSON report made earlier\n"
@@ -388,6 +393,8 @@ static int parse_format(const char *s, enum report_format *out)
 		*out = REPORT_JSON;
 	else if (strcmp(s, "folded") == 0)
 		*out = REPORT_FOLDED;
+	else if (strcmp(s, "html") == 0)
+		*out = REPORT_HTML;
 	else
 		return -1;
 	return 0;
@@ -512,12 +519,43 @@ static int reject_empty(const char *opt, const char *arg, char *err, size_t errl
 	return -1;
 }
 
+/* Options that only mean something while tracing (refused with --diff). */
+static bool is_trace_only(int c)
+{
+	switch (c) {
+	case 'd':
+	case OPT_INTERVAL:
+	case OPT_NO_FOLLOW_FORKS:
+	case OPT_DEPTH:
+	case OPT_MIN_AGE:
+	case OPT_EXITED:
+	case OPT_SUPPRESSIONS:
+	case OPT_LOG:
+	case OPT_VERIFY:
+	case OPT_ERROR_EXITCODE:
+	case OPT_UNWINDER:
+	case OPT_EVENTS:
+		return true;
+	}
+	return false;
+}
+
+static const char *trace_only_name(int c)
+{
+	for (const struct option *lo = long_options; lo->name; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
 /* Apply one parsed option. Returns CLI_OK, CLI_EXIT or CLI_ERROR. */
 static enum cli_result apply_option(int c, char *arg, struct options *o, char *err, size_t errlen)
 {
 	const char *why;
 	uint64_t v;
 
+	if (is_trace_only(c) && !o->trace_only)
+		o->trace_only = trace_only_name(c);
 	switch (c) {
 	case 'p':
 		if (parse_pid_list(arg, &o->pids, &o->npids, &why) < 0) {
@@ -536,7 +574,8 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		break;
 	case OPT_FORMAT:
 		if (parse_format(arg, &o->format) < 0) {
-			set_err(err, errlen, "--format '%s': expected text, json or folded", arg);
+			set_err(err, errlen, "--format '%s': expected text, json, folded or html",
+				arg);
 			return CLI_ERROR;
 		}
 		o->format_given = true;
@@ -615,6 +654,11 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 		}
 		o->error_exitcode = (int)v;
 		break;
+	case OPT_DIFF:
+		if (reject_empty("--diff", arg, err, errlen) < 0)
+			return CLI_ERROR;
+		o->diff_old = arg;
+		break;
 	case OPT_UNWINDER:
 		if (parse_unwinder(arg, &o->unwinder) < 0) {
 			set_err(err, errlen, "--unwinder '%s': expected libunwind or libdw", arg);
@@ -659,8 +703,41 @@ static enum cli_result apply_option(int c, char *arg, struct options *o, char *e
 }
 
 /* The checks that need the whole command line. */
+static enum cli_result check_diff(const struct options *o, char *err, size_t errlen)
+{
+	if (o->symbolize) {
+		set_err(err, errlen, "--diff and --symbolize cannot be combined");
+		return CLI_ERROR;
+	}
+	if (!o->diff_new) {
+		set_err(err, errlen, "--diff needs two files: --diff OLD.json NEW.json");
+		return CLI_ERROR;
+	}
+	if (o->command) {
+		set_err(err, errlen, "--diff takes two files, not a program to run ('%s')",
+			o->command[0]);
+		return CLI_ERROR;
+	}
+	if (o->npids) {
+		set_err(err, errlen, "--diff compares two reports: it cannot be combined with -p");
+		return CLI_ERROR;
+	}
+	if (o->trace_only) {
+		set_err(err, errlen, "--diff compares two reports: --%s does not apply",
+			o->trace_only);
+		return CLI_ERROR;
+	}
+	if (o->format != REPORT_TEXT && o->format != REPORT_JSON) {
+		set_err(err, errlen, "--diff writes text or json (-j), not another --format");
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
 static enum cli_result check_mode(struct options *o, char *err, size_t errlen)
 {
+	if (o->diff_old)
+		return check_diff(o, err, errlen);
 	if (o->symbolize) {
 		if (o->npids > 0 || o->command) {
 			set_err(err, errlen,
@@ -669,7 +746,9 @@ static enum cli_result check_mode(struct options *o, char *err, size_t errlen)
 		}
 		if (o->format_given && o->format != REPORT_JSON) {
 			set_err(err, errlen, "--symbolize writes JSON only (not --format %s)",
-				o->format == REPORT_TEXT ? "text" : "folded");
+				o->format == REPORT_TEXT   ? "text"
+				: o->format == REPORT_HTML ? "html"
+							   : "folded");
 			return CLI_ERROR;
 		}
 		o->format = REPORT_JSON;
@@ -705,6 +784,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, char *err, s
 		err[0] = '\0';
 	optind = 0; /* full re-initialisation of getopt, so we can be called again */
 	opterr = 0; /* errors are ours to word */
+again:
 	for (;;) {
 		int elem = optind == 0 ? 1 : optind;
 
@@ -719,6 +799,20 @@ enum cli_result cli_parse(int argc, char **argv, struct options *o, char *err, s
 		res = apply_option(c, optarg, o, err, errlen);
 		if (res != CLI_OK)
 			goto out;
+	}
+	/* --diff OLD NEW: NEW is the first operand; options may follow it */
+	if (o->diff_old && !o->diff_new && optind < argc) {
+		/* after "--" every word is an operand: no more options */
+		bool operands_only = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+
+		o->diff_new = argv[optind++];
+		if (o->diff_new[0] == '\0') {
+			set_err(err, errlen, "--diff: empty file name");
+			res = CLI_ERROR;
+			goto out;
+		}
+		if (!operands_only)
+			goto again;
 	}
 	if (optind < argc)
 		o->command = &argv[optind];

@@ -48,7 +48,9 @@ struct options {
 	bool quiet;
 	enum unwinder_kind unwinder;
 	enum events_kind events;
-	char **debug_dirs; /* --debug-dir roots (points into argv), searched first */
+	const char *diff_old, *diff_new; /* --diff OLD NEW; NULL otherwise */
+	const char *trace_only;		 /* the first option given that only applies to tracing */
+	char **debug_dirs;		 /* --debug-dir roots (points into argv), searched first */
 	size_t ndebug_dirs;
 	const char *symbolize; /* --symbolize REPORT.json: no tracing; "-" = stdin */
 };

@@ -256,6 +256,11 @@ int main(int argc, char **argv)
 	case CLI_OK:
 		break;
 	}
+	if (opt.diff_old) {
+		rc = tracer_diff(&opt);
+		cli_free(&opt);
+		return rc;
+	}
 	if (opt.symbolize) {
 		if (!(debug_dirs = absolute_debug_dirs(&opt, err, sizeof(err)))) {
 			fprintf(stderr, "%s\n", err);

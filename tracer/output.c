@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -354,6 +355,34 @@ struct rules *tracer_load_rules(const struct options *opt, char *err, size_t err
 	return r;
 }
 
+/* A live process's figures are stale once a report is written: free them (an
+ * exited one's stay, they are all there will ever be). */
+static void forget_live_residency(struct tracer *t)
+{
+	for (struct addr_space *as = t->spaces; as; as = as->next_all)
+		if (as->users > 0 && !as->snapshotted)
+			residency_free(&as->res);
+}
+
+/* An HTML report is one document: each report replaces the previous one in a
+ * regular file (the file always holds the latest whole page); elsewhere (a
+ * pipe, the terminal) only the final report is written. False: skip this one. */
+static bool html_output_ready(struct tracer *t, bool final)
+{
+	struct stat st;
+
+	if (t->opt->format != REPORT_HTML)
+		return true;
+	if (fstat(fileno(t->out), &st) == 0 && S_ISREG(st.st_mode)) {
+		fflush(t->out);
+		if (ftruncate(fileno(t->out), 0) == 0) {
+			rewind(t->out);
+			return true;
+		}
+	}
+	return final;
+}
+
 long tracer_write_report(struct tracer *t, bool final)
 {
 	struct live_ctx c = {0};
@@ -379,6 +408,11 @@ long tracer_write_report(struct tracer *t, bool final)
 		if (!as->ignored && as->users > 0 && !as->snapshotted)
 			residency_measure(as);
 	growth_sample(t, true, true); /* a point per report, with resident bytes */
+	if (!html_output_ready(t, final)) {
+		forget_live_residency(t);
+		free(cwd);
+		return 0;
+	}
 	if (gather_regions(t, &c)) {
 		live_ctx_free(&c);
 		free(cwd);
@@ -461,11 +495,7 @@ long tracer_write_report(struct tracer *t, bool final)
 	if (network)
 		unsetenv("DEBUGINFOD_URLS");
 	fflush(t->out);
-	/* a live process's figures are stale once written: free them (an exited
-	 * one's stay, they are all there will ever be) */
-	for (struct addr_space *as = t->spaces; as; as = as->next_all)
-		if (as->users > 0 && !as->snapshotted)
-			residency_free(&as->res);
+	forget_live_residency(t);
 	live_ctx_free(&c);
 	free(cwd);
 	return ret;

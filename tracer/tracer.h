@@ -178,6 +178,8 @@ void tracer_on_exec(struct tracer *t, struct task *tk);
 /* output.c: report assembly, status line, periodic reports */
 long tracer_write_report(struct tracer *t, bool final);
 struct rules *tracer_load_rules(const struct options *opt, char *err, size_t errlen);
+/* vmleak --diff OLD NEW (tracer/diff_cmd.c): the exit status. */
+int tracer_diff(const struct options *opt);
 /* symbolizer_progress_fn, ctx = the options: a note on the status line (terminal,
  * no -q) while a debuginfod download has run for more than half a second. */
 void tracer_download_note(void *ctx, const char *module, long done, long total, double seconds);

@@ -217,7 +217,7 @@ class Package(unittest.TestCase):
         return [w for w in proc.stdout.splitlines() if w]
 
     def test_bash_completion(self):
-        self.assertEqual(sorted(self.complete("--format", "")), ["folded", "json", "text"])
+        self.assertEqual(sorted(self.complete("--format", "")), ["folded", "html", "json", "text"])
         self.assertEqual(sorted(self.complete("--unwinder", "")), ["libdw", "libunwind"])
         self.assertEqual(self.complete("--unw"), ["--unwinder"])
         # every long option of --help is offered
@@ -239,6 +239,14 @@ class Package(unittest.TestCase):
         for opt in ("-o", "--log", "--suppressions"):
             self.assertEqual(self.complete(opt, os.path.join(d, "le")),
                              [os.path.join(d, "leaks.supp")], opt)
+        # --diff OLD.json NEW.json: report files on both sides, never a program
+        open(os.path.join(d, "old.json"), "w").close()
+        open(os.path.join(d, "new.json"), "w").close()
+        self.assertEqual(self.complete("--diff", os.path.join(d, "o")),
+                         [os.path.join(d, "old.json")])
+        self.assertEqual(self.complete("--diff", "old.json", os.path.join(d, "n")),
+                         [os.path.join(d, "new.json")])
+        self.assertEqual(self.complete("--diff", "old.json", "new.json", "ls"), [])
 
     @unittest.skipUnless(os.environ.get("VMLEAK_TEST_DPKG_INSTALL") == "1" and os.getuid() == 0,
                          "dpkg -i only on a throw-away machine (VMLEAK_TEST_DPKG_INSTALL=1, root)")
