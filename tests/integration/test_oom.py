@@ -113,6 +113,10 @@ class LaunchMode(unittest.TestCase):
         self.assertIn("stopped", seen)
 
 
+KEV_FALLBACK = ("vmleak: kernel events unavailable (out of memory); "
+                "using ptrace syscall stops\n")
+
+
 class AttachMode(unittest.TestCase):
     def attach(self, target, nth, count=None, persist=False):
         return run([FAULTY, "-q", "-o", os.devnull, "-p", str(target.proc.pid), "-d", "0.2"],
@@ -141,7 +145,9 @@ class AttachMode(unittest.TestCase):
                     self.assertRegex(p.stderr, ONE_LINE, what)
                     self.assertEqual(p.stderr.count("\n"), 1, what)
                 else:
-                    self.assertEqual(p.stderr, "", what)
+                    # out of memory while setting up the kernel events is no loss:
+                    # vmleak falls back to syscall stops, exact, and says so
+                    self.assertIn(p.stderr, ("", KEV_FALLBACK), what)
                 outcomes.add(p.returncode)
                 self.assertIsNone(target.proc.poll(), f"target died at {what}")
                 target.assert_untraced_and_running(self)
