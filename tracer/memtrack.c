@@ -147,11 +147,26 @@ static uint64_t map_length(const struct tracer *t, const struct mem_call *c)
 	return (c->len + page - 1) & ~(page - 1);
 }
 
+/* Intern the stack just captured (describing its frames the first time). */
+static uint32_t intern_stack(struct tracer *t, struct unwinder *uw, const uint64_t *pcs, unsigned n)
+{
+	bool is_new = false;
+	uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
+
+	if (!id && n)
+		tracer_oom(t, "call stacks");
+	if (id && is_new)
+		unwinder_describe(uw, t->stacks, id);
+	if (unwinder_error(uw))
+		tracer_oom(t, "unwinder");
+	return id;
+}
+
 static uint32_t capture_site(struct tracer *t, struct task *tk)
 {
 	uint64_t pcs[CLI_MAX_DEPTH];
 	unsigned depth = t->opt->depth;
-	bool is_new = false;
+	const struct unwind_sample *s = NULL;
 
 	if (!depth)
 		return 0; /* the unwinder picks libdw for a 32-bit process by itself */
@@ -159,44 +174,22 @@ static uint32_t capture_site(struct tracer *t, struct task *tk)
 		depth = CLI_MAX_DEPTH;
 	if (tk->as->kernel_events) {
 		/* the thread ran on: unwind the registers and stack the kernel copied */
-		const struct unwind_sample *s = kevents_current_sample(t->kev);
+		s = kevents_current_sample(t->kev);
 		if (!s)
 			return 0;
-		if (!tk->as->uw) {
-			errno = 0;
-			tk->as->uw = unwinder_new_sampled(t->opt->unwinder, tk->as->pid, t->paths);
-			if (!tk->as->uw && errno == ENOMEM)
-				tracer_oom(t, "unwinder");
-		}
-		if (!tk->as->uw)
-			return 0;
-		unsigned n = unwinder_capture_sample(tk->as->uw, tk->tid, s, pcs, depth);
-		uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
-		if (!id && n)
-			tracer_oom(t, "call stacks");
-		if (id && is_new)
-			unwinder_describe(tk->as->uw, t->stacks, id);
-		if (unwinder_error(tk->as->uw))
-			tracer_oom(t, "unwinder");
-		return id;
 	}
 	if (!tk->as->uw) {
 		errno = 0;
-		tk->as->uw = unwinder_new(t->opt->unwinder, tk->tid, t->paths);
+		tk->as->uw = s ? unwinder_new_sampled(t->opt->unwinder, tk->as->pid, t->paths)
+			       : unwinder_new(t->opt->unwinder, tk->tid, t->paths);
 		if (!tk->as->uw && errno == ENOMEM)
 			tracer_oom(t, "unwinder");
 	}
 	if (!tk->as->uw)
 		return 0;
-	unsigned n = unwinder_capture(tk->as->uw, tk->tid, pcs, depth);
-	uint32_t id = stacks_intern(t->stacks, pcs, n, &is_new);
-	if (!id && n)
-		tracer_oom(t, "call stacks");
-	if (id && is_new)
-		unwinder_describe(tk->as->uw, t->stacks, id);
-	if (unwinder_error(tk->as->uw))
-		tracer_oom(t, "unwinder");
-	return id;
+	unsigned n = s ? unwinder_capture_sample(tk->as->uw, tk->tid, s, pcs, depth)
+		       : unwinder_capture(tk->as->uw, tk->tid, pcs, depth);
+	return intern_stack(t, tk->as->uw, pcs, n);
 }
 
 static void notify_unmap(struct task *tk, uint64_t start, uint64_t len)

@@ -1,6 +1,6 @@
 /* tracer/unwind.c - remote unwinding (tracer/unwind.h): the dispatch to one
  * backend per file behind struct unwind_backend (tracer/unwind_priv.h):
- * tracer/unwind_libunwind.c (default) and tracer/unwind_libdw.c. Both share the
+ * tracer/unwind_libdw.c (the default) and tracer/unwind_libunwind.c. Both share the
  * module map (tracer/modmap.c) used to describe frames. */
 #include <elf.h>
 #include <errno.h>
@@ -10,25 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tracer/procfs.h"
 #include "tracer/unwind_priv.h"
-
-static bool is_32bit(pid_t pid)
-{
-	char path[64];
-	unsigned char ident[EI_NIDENT];
-	int fd;
-	bool r = false;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (read(fd, ident, sizeof(ident)) == (ssize_t)sizeof(ident) &&
-	    !memcmp(ident, ELFMAG, SELFMAG))
-		r = ident[EI_CLASS] == ELFCLASS32;
-	close(fd);
-	return r;
-}
 
 static struct unwinder *unwinder_create(enum unwinder_kind kind, pid_t pid, struct strtab *modules,
 					bool sampled)
@@ -39,7 +22,7 @@ static struct unwinder *unwinder_create(enum unwinder_kind kind, pid_t pid, stru
 		return NULL;
 	u->sampled = sampled;
 	/* the x86_64 libunwind cannot unwind i386 tracees; libdw can */
-	if (kind == UNWINDER_LIBUNWIND && is_32bit(pid))
+	if (kind == UNWINDER_LIBUNWIND && procfs_exe_is_32bit(pid))
 		kind = UNWINDER_LIBDW;
 	u->kind = kind;
 	u->backend = kind == UNWINDER_LIBDW ? &unwind_libdw : &unwind_libunwind;
