@@ -78,6 +78,7 @@ static const char help_text[] =
 	"Usage: vmleak [OPTIONS] [--] PROGRAM [ARGS...]   launch PROGRAM under the tracer\n"
 	"       vmleak [OPTIONS] -p PID[,PID...]          attach to running processes\n"
 	"       vmleak [OPTIONS] --symbolize REPORT.json  symbolize a saved JSON report\n"
+	"       vmleak [-j] [-o FILE] --diff OLD.json NEW.json  compare two JSON reports\n"
 	"\n"
 	"Find virtual-memory leaks: regions mapped with mmap, mremap, brk or shmat and\n"
 	"never given back, grouped by the call stack that created them.\n"
