@@ -253,7 +253,8 @@ static void html_headline(struct report_ctx *c)
 
 struct chart {
 	const struct site *sites[HTML_CHART_SITES];
-	size_t nsites, nrest; /* nrest: listed sites with a series not drawn alone */
+	size_t nums[HTML_CHART_SITES]; /* each drawn site's number in the table */
+	size_t nsites, nrest;	       /* nrest: listed sites with a series not drawn alone */
 	struct history_point *rest;
 	size_t nrest_pts;
 	double t_max;
@@ -454,6 +455,7 @@ static void html_chart(struct report_ctx *c)
 			continue;
 		num++;
 		if (s->series && s->series->n) {
+			ch.nums[ch.nsites] = num;
 			ch.sites[ch.nsites++] = s;
 			chart_bounds(&ch, s->series->pts, s->series->n);
 		}
@@ -476,19 +478,8 @@ static void html_chart(struct report_ctx *c)
 		ch.y_max = (ch.y_max / step + 1) * step;
 	fprintf(f, "<p class=\"sub\">Solid: live bytes of each site; dashed: its resident bytes, "
 		   "where measured.</p>\n<div id=\"legend\">");
-	num = 0;
-	for (i = 0; i < c->nsites; i++) {
-		const struct site *s = &c->sites[i];
-		size_t k;
-
-		if (!site_listed(c, s))
-			continue;
-		num++;
-		for (k = 0; k < ch.nsites && ch.sites[k] != s; k++)
-			;
-		if (k == ch.nsites)
-			continue;
-		site_label(label, sizeof(label), s, num);
+	for (size_t k = 0; k < ch.nsites; k++) {
+		site_label(label, sizeof(label), ch.sites[k], ch.nums[k]);
 		fprintf(f, "<span><i style=\"background:%s\"></i>", palette[k]);
 		html_str(f, label);
 		fputs("</span>", f);
@@ -501,20 +492,11 @@ static void html_chart(struct report_ctx *c)
 		"role=\"img\" aria-label=\"live bytes over time\">\n",
 		CHART_W, CHART_H);
 	chart_axes(f, &ch, step);
-	num = 0;
-	for (i = 0; i < c->nsites; i++) {
-		const struct site *s = &c->sites[i];
-		size_t k;
+	for (size_t k = 0; k < ch.nsites; k++) {
+		const struct site *s = ch.sites[k];
 
-		if (!site_listed(c, s))
-			continue;
-		num++;
-		for (k = 0; k < ch.nsites && ch.sites[k] != s; k++)
-			;
-		if (k == ch.nsites)
-			continue;
-		site_label(label, sizeof(label), s, num);
-		chart_line(f, &ch, s->series->pts, s->series->n, palette[k], label, num);
+		site_label(label, sizeof(label), s, ch.nums[k]);
+		chart_line(f, &ch, s->series->pts, s->series->n, palette[k], label, ch.nums[k]);
 	}
 	if (ch.nrest_pts) {
 		snprintf(label, sizeof(label), "%zu other sites", ch.nrest);

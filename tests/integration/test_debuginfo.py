@@ -16,23 +16,11 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import (SRC, VMLEAK, build_id, build_id_path, kill_group, main, prog,
-                           run_json, run_vmleak, source_line, spawn, split_debug)
+from vmleak_common import (SRC, VMLEAK, build_id, build_id_path, kill_group, main,
+                           module_frames, prog, run_json, run_vmleak, source_line, spawn,
+                           split_debug)
 
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
-
-
-def leak_frames(report, module):
-    """{function: frame} of the frames in module that sit right above the mmap."""
-    out = {}
-    for site in report["sites"]:
-        if site["suppressed"]:
-            continue
-        for frame in site["frames"]:
-            if frame["module"] == module:
-                out.setdefault(frame["function"], frame)  # the largest site's
-                break
-    return out
 
 
 class SplitDebug(unittest.TestCase):
@@ -64,7 +52,7 @@ class SplitDebug(unittest.TestCase):
         return root
 
     def assert_symbolized(self, report):
-        frames = leak_frames(report, self.exe)
+        frames = module_frames(report, self.exe)
         self.assertIn("keep_cache", frames, frames)
         self.assertIn("leak_buffers", frames, frames)
         for name, line in (("keep_cache", self.cache_line), ("leak_buffers", self.buffers_line)):
@@ -85,7 +73,7 @@ class SplitDebug(unittest.TestCase):
     def test_without_the_debug_file_only_offsets(self):
         report, proc = run_json([self.exe])
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        frames = leak_frames(report, self.exe)
+        frames = module_frames(report, self.exe)
         self.assertEqual(set(frames), {None}, frames)
         self.assertTrue(all(f["line"] is None for f in frames.values()))
 
@@ -123,7 +111,7 @@ class SplitDebug(unittest.TestCase):
             shutil.copy(self.debug, os.path.join(d, "bt_two_sites.debug"))
             report, proc = run_json([exe])
             self.assertEqual(proc.returncode, 0, proc.stderr)
-            frames = leak_frames(report, exe)
+            frames = module_frames(report, exe)
             self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
 
     def test_a_debug_file_of_another_build_is_not_used(self):
@@ -133,7 +121,7 @@ class SplitDebug(unittest.TestCase):
                         os.path.join(root, "bt_two_sites.debug")], check=True)
         report, proc = run_json([self.exe], ["--debug-dir", root])
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        frames = leak_frames(report, self.exe)
+        frames = module_frames(report, self.exe)
         self.assertNotIn("keep_cache", frames, frames)
 
     def test_bad_debug_dir_is_a_one_line_error(self):
@@ -188,7 +176,7 @@ class ReplacedOnDisk(unittest.TestCase):
     def test_the_new_file_is_not_read(self):
         with tempfile.TemporaryDirectory(prefix="vmleak-repl-") as tmp:
             exe, report = self.attach_and_replace(tmp)
-            frames = leak_frames(report, exe)
+            frames = module_frames(report, exe)
             self.assertTrue(frames, report["sites"])
             self.assertEqual(set(frames), {None}, frames)
             frame = next(iter(frames.values()))
@@ -202,7 +190,7 @@ class ReplacedOnDisk(unittest.TestCase):
             subprocess.run(["objcopy", "--only-keep-debug", prog("slow_leaker"), debug],
                            check=True)
             exe, report = self.attach_and_replace(tmp, ["--debug-dir", root])
-            frames = leak_frames(report, exe)
+            frames = module_frames(report, exe)
             self.assertIn("main", frames, frames)
             self.assertEqual(frames["main"]["line"],
                              source_line(os.path.join(SRC, "tests", "progs", "slow_leaker.c"),

@@ -11,23 +11,10 @@ import shutil
 import tempfile
 import unittest
 
-from vmleak_common import (SRC, VMLEAK, build_id_path, main, prog, run, run_json, run_vmleak,
-                           source_line, split_debug)
+from vmleak_common import (SRC, VMLEAK, build_id_path, main, module_frames, prog, run,
+                           run_json, run_vmleak, source_line, split_debug)
 
 SOURCE = os.path.join(SRC, "tests", "progs", "bt_two_sites.c")
-
-
-def frames_in(report, module):
-    """{function: frame} of the first frame in module of each unsuppressed site."""
-    out = {}
-    for site in report["sites"]:
-        if site["suppressed"]:
-            continue
-        for frame in site["frames"]:
-            if frame["module"] == module:
-                out.setdefault(frame["function"], frame)  # the largest site's
-                break
-    return out
 
 
 class Symbolize(unittest.TestCase):
@@ -62,14 +49,14 @@ class Symbolize(unittest.TestCase):
         return json.loads(lines[0])
 
     def assert_resolved(self, report):
-        frames = frames_in(report, self.exe)
+        frames = module_frames(report, self.exe)
         self.assertEqual(frames["keep_cache"]["file"], SOURCE)
         self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
         self.assertEqual(frames["leak_buffers"]["line"], self.buffers_line)
         self.assertIsNotNone(frames["keep_cache"]["offset"])
 
     def test_the_captured_report_has_no_names_but_build_ids_and_offsets(self):
-        frames = frames_in(self.report, self.exe)
+        frames = module_frames(self.report, self.exe)
         self.assertEqual(set(frames), {None}, frames)
         for site in self.report["sites"]:
             for frame in site["frames"]:
@@ -103,7 +90,7 @@ class Symbolize(unittest.TestCase):
         with open(path, "w") as f:
             json.dump(report, f)
         report = self.symbolize("--debug-dir", self.debug_root, path=path)
-        frames = frames_in(report, exe)
+        frames = module_frames(report, exe)
         self.assertEqual(frames["keep_cache"]["line"], self.cache_line)
 
     def test_another_build_at_the_same_path_is_not_read(self):
@@ -117,9 +104,9 @@ class Symbolize(unittest.TestCase):
             path = os.path.join(self.tmp.name, "rebuilt.json")
             with open(path, "w") as f:
                 json.dump(report, f)
-            wrong = frames_in(self.symbolize(path=path), exe)
+            wrong = module_frames(self.symbolize(path=path), exe)
             self.assertEqual(set(wrong), {None}, wrong)  # no names from the wrong file
-            right = frames_in(self.symbolize("--debug-dir", self.debug_root, path=path), exe)
+            right = module_frames(self.symbolize("--debug-dir", self.debug_root, path=path), exe)
             self.assertEqual(right["keep_cache"]["line"], self.cache_line)
 
     def test_stdin_and_output_file(self):

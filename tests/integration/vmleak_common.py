@@ -166,6 +166,20 @@ def source_line(path, needle):
     return hits[0]
 
 
+def module_frames(report, module):
+    """{function: frame} of the first frame in module of each unsuppressed site
+    (the largest site's when several name the same function)."""
+    out = {}
+    for site in report["sites"]:
+        if site["suppressed"]:
+            continue
+        for frame in site["frames"]:
+            if frame["module"] == module:
+                out.setdefault(frame["function"], frame)
+                break
+    return out
+
+
 def first_program_frame(site):
     """The frame the text report calls "at": the first frame outside the runtime."""
     for f in site["frames"]:
