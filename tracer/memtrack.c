@@ -18,6 +18,7 @@
 #include "decoder/format.h"
 #include "tracer/kevents.h"
 #include "tracer/procfs.h"
+#include "tracer/signals.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
 
@@ -345,14 +346,17 @@ static void apply_success(struct tracer *t, struct task *tk, const struct mem_re
 static void log_call(struct tracer *t, struct task *tk, const struct mem_result *res)
 {
 	char line[1024];
+	sigset_t held;
 	int prefix;
 
 	if (!t->log)
 		return;
 	prefix = snprintf(line, sizeof(line), "%d ", tk->tid);
 	format_call_at(line + prefix, sizeof(line) - prefix, prefix, &tk->call, res);
+	signals_hold(&held);
 	fputs(line, t->log);
 	fputc('\n', t->log);
+	signals_release(&held);
 }
 
 void mem_exit(struct tracer *t, struct task *tk, int64_t rval, bool is_error)

@@ -15,6 +15,7 @@
 #include "report/symbolize.h"
 #include "tracer/growth.h"
 #include "tracer/kevents.h"
+#include "tracer/signals.h"
 #include "tracer/tracer.h"
 
 struct live_ctx {
@@ -394,6 +395,7 @@ long tracer_write_report(struct tracer *t, bool final)
 		.all = t->opt->all,
 	};
 	int32_t child = t->child;
+	sigset_t held;
 	bool network;
 	char *cwd;
 	long ret;
@@ -491,10 +493,12 @@ long tracer_write_report(struct tracer *t, bool final)
 		symbolizer_forget_missing(t->sym); /* what interim reports missed */
 		setenv("DEBUGINFOD_URLS", t->debuginfod_urls, 1);
 	}
+	signals_hold(&held);
 	ret = report_write(t->out, &d, &o);
 	if (network)
 		unsetenv("DEBUGINFOD_URLS");
 	fflush(t->out);
+	signals_release(&held);
 	forget_live_residency(t);
 	live_ctx_free(&c);
 	free(cwd);

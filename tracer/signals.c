@@ -83,21 +83,33 @@ void signals_forward(void)
 	}
 }
 
-int signals_take(void)
+void signals_hold(sigset_t *old)
 {
-	sigset_t block, old;
-	int f;
+	sigset_t block;
 
-	if (!pending_flags && !pending_forward)
-		return 0; /* the hot path: once per ptrace stop */
-	/* read and clear without losing a flag a handler sets in between */
 	sigemptyset(&block);
 	sigaddset(&block, SIGALRM);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
+void signals_release(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+int signals_take(void)
+{
+	sigset_t old;
+	int f;
+
+	if (!pending_flags && !pending_forward)
+		return 0; /* the hot path: once per ptrace stop */
+	/* read and clear without losing a flag a handler sets in between */
+	signals_hold(&old);
 	f = pending_flags;
 	pending_flags = 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -5,6 +5,7 @@
 #ifndef VMLEAK_TRACER_SIGNALS_H
 #define VMLEAK_TRACER_SIGNALS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -23,5 +24,11 @@ int signals_install(bool launch, pid_t child, double duration, double interval);
 int signals_take(void);
 /* Forward any pending SIGTERM/SIGHUP to the launched program. */
 void signals_forward(void);
+/* Hold the signals above while a report or a log line is written: their
+ * handlers have no SA_RESTART (waitpid must return), so one arriving while a
+ * write waits for a slow reader (a pipe into a pager) would cut it with EINTR.
+ * Held signals are delivered by signals_release. */
+void signals_hold(sigset_t *old);
+void signals_release(const sigset_t *old);
 
 #endif

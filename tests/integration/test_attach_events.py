@@ -126,8 +126,9 @@ class EventsEngines(unittest.TestCase):
                 if not b:
                     break
                 chunks.append(b)
-            self.assertEqual(v.wait(timeout=60), 0)
-            report = json.loads(b"".join(chunks).decode())
+            out = b"".join(chunks).decode(errors="replace")
+            self.assertEqual(v.wait(timeout=60), 0, out[-2000:])
+            report = json.loads(out)
         finally:
             if w >= 0:
                 os.close(w)

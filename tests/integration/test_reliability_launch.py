@@ -5,6 +5,7 @@ that stops itself and is continued, SIGALRM timers, SIGCHLD and queued real-time
 signals print the same output traced and untraced; thread and fork storms end
 with exact totals; a tracee SIGKILLed from outside in the middle of its
 syscalls still gets its report."""
+import fcntl
 import json
 import os
 import signal
@@ -13,7 +14,10 @@ import tempfile
 import time
 import unittest
 
-from vmleak_common import VMLEAK, kill_group, main, prog, run, run_json, spawn, unsuppressed
+from vmleak_common import (VMLEAK, example, kill_group, main, prog, run, run_json, spawn,
+                           unsuppressed)
+
+F_SETPIPE_SZ = 1031
 
 
 def run_plain(argv, timeout=60):
@@ -121,6 +125,60 @@ class TraceeKilled(unittest.TestCase):
                 self.assertTrue(report["final"])
                 self.assertEqual(report["exit"], {"pid": kids[0], "code": None, "signal": 9})
                 self.assertGreater(report["events"]["mmap"], 0)
+
+
+class SlowReader(unittest.TestCase):
+    """The report or the log goes into a pipe whose reader comes late (a pager):
+    vmleak waits in its write across many of its 100 ms ticks, and must neither
+    give up with EINTR nor lose a byte."""
+
+    def drain_late(self, argv, fd_role):
+        r, w = os.pipe()
+        fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+        try:
+            if fd_role == "stderr":
+                v = spawn(argv, stderr=w, stdout=subprocess.DEVNULL)
+            else:
+                argv = [a.replace("LOGFD", f"/dev/fd/{w}") for a in argv]
+                v = spawn(argv, pass_fds=(w,), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE)
+            os.close(w)
+            w = -1
+            time.sleep(1.5)  # fifteen ticks while vmleak waits for the reader
+            chunks = []
+            while True:
+                b = os.read(r, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+            err = v.stderr.read().decode() if v.stderr else ""
+            rc = v.wait(timeout=60)
+        finally:
+            if w >= 0:
+                os.close(w)
+            os.close(r)
+            kill_group(v)
+        return b"".join(chunks).decode(), rc, err
+
+    def test_report_into_a_pipe_read_late(self):
+        out, rc, _ = self.drain_late([VMLEAK, "--format", "html", "--",
+                                      example("clone_stack_leak")], "stderr")
+        self.assertGreater(len(out), 2 * 4096)
+        self.assertNotIn("vmleak: writing the report", out)
+        self.assertTrue(out.rstrip().endswith("</html>"), out[-300:])
+        self.assertEqual(rc, 0, out[-300:])
+
+    def test_log_into_a_pipe_read_late(self):
+        out, rc, err = self.drain_late([VMLEAK, "-q", "-o", os.devnull, "--log", "LOGFD", "--",
+                                        example("clone_stack_leak"), "200"], "log")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(err, "")
+        lines = out.splitlines()
+        self.assertGreater(len(out), 2 * 4096)
+        # every line whole: the 200 stacks of the loop, each "PID mmap(NULL, 40960, ..."
+        stacks = [l for l in lines if " mmap(NULL, 40960," in l]
+        self.assertEqual(len(stacks), 200, lines[-5:])
+        self.assertTrue(all(l.split(" ", 1)[0].isdigit() for l in lines), lines[:5])
 
 
 class TracerKilledInLaunchMode(unittest.TestCase):
