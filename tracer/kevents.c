@@ -40,6 +40,7 @@
 
 #include "decoder/maps.h"
 #include "tracer/kevents.h"
+#include "tracer/kfilter.h"
 #include "tracer/procfs.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
@@ -143,6 +144,11 @@ struct kevents {
 	size_t ring_bytes;
 	int *fds;
 	size_t nfds, capfds;
+	/* machine-wide events (one per CPU and tracepoint) filtered in the kernel
+	 * by the followed thread-group ids; else per-thread inherited events */
+	bool machine_wide;
+	struct kfilter *filter;
+	char mode_note[160];
 	/* reader thread */
 	pthread_t reader;
 	bool reader_started;
@@ -380,7 +386,10 @@ static void fill_attr(const struct kevents *k, const struct kev_tp *tp, struct p
 		a->sample_regs_user = KEV_REGS_MASK;
 		a->sample_stack_user = k->stack_bytes;
 	}
-	a->inherit = 1; /* threads and children created later */
+	/* per thread: inherited by the threads and children created later;
+	 * machine-wide: opened disabled, enabled once the filter is attached */
+	a->inherit = !k->machine_wide;
+	a->disabled = k->machine_wide;
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC; /* comparable across CPUs and with ours */
 	a->watermark = 1;
@@ -443,6 +452,15 @@ static int open_event(struct kevents *k, const struct kev_tp *tp, pid_t tid, str
 
 int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen)
 {
+	if (k->machine_wide) {
+		pid_t tgid = procfs_tgid(tid);
+		int err = tgid > 0 ? kfilter_add(k->filter, tgid) : 0;
+
+		if (err)
+			snprintf(why, whylen, "following pid %d in the BPF map: %s", (int)tgid,
+				 strerror(-err));
+		return err;
+	}
 	for (size_t c = 0; c < k->ncpus; c++) {
 		for (size_t i = 0; i < KEV_NTP; i++) {
 			int err = open_event(k, &k->tp[i], tid, &k->cpus[c]);
@@ -458,6 +476,115 @@ int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen)
 		}
 	}
 	return 0;
+}
+
+int kevents_follow(struct tracer *t, pid_t tgid)
+{
+	struct kevents *k = t->kev;
+	int err;
+
+	if (!k || !k->machine_wide)
+		return 0; /* per-thread events: inherited */
+	err = kfilter_add(k->filter, tgid);
+	if (err) {
+		/* its calls would go unseen: stop recording rather than be wrong */
+		tracer_oom(t, "kernel events filter");
+		return err;
+	}
+	return 0;
+}
+
+/* The BPF map holds thread-group ids as the initial pid namespace numbers
+ * them: vmleak must see the same numbers. */
+static bool in_initial_pid_namespace(void)
+{
+	char line[256];
+	bool nested = true;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		int a, b;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		nested = sscanf(line + 6, "%d %d", &a, &b) == 2;
+		break;
+	}
+	fclose(f);
+	return !nested;
+}
+
+static void close_fds(struct kevents *k)
+{
+	for (size_t i = 0; i < k->nfds; i++)
+		close(k->fds[i]);
+	k->nfds = 0;
+	for (size_t c = 0; c < k->ncpus; c++) {
+		if (k->cpus[c].page)
+			munmap(k->cpus[c].page,
+			       k->cpus[c].data_size + (size_t)sysconf(_SC_PAGESIZE));
+		k->cpus[c].page = NULL;
+		k->cpus[c].fd = -1;
+	}
+}
+
+/* One event per CPU and tracepoint for the whole machine, the BPF filter on
+ * each tracepoint (through its first CPU's event), then enabled. A thread of a
+ * followed process costs nothing at its other system calls and context
+ * switches (per-thread events cost a few per cent of a busy server's
+ * throughput: bench/RESULTS.md). */
+static int open_machine_wide(struct kevents *k, char *why, size_t whylen)
+{
+	int err = 0;
+
+	k->filter = kfilter_new(why, whylen);
+	if (!k->filter)
+		return -1;
+	k->machine_wide = true;
+	for (size_t c = 0; c < k->ncpus && !err; c++) {
+		for (size_t i = 0; i < KEV_NTP && !err; i++) {
+			err = open_event(k, &k->tp[i], -1, &k->cpus[c]);
+			if (err)
+				snprintf(why, whylen, "perf_event_open(%s:%s, cpu %d): %s",
+					 k->tp[i].group, k->tp[i].name, k->cpus[c].cpu,
+					 strerror(-err));
+			else if (c == 0 && (err = kfilter_attach(k->filter, k->fds[k->nfds - 1])))
+				snprintf(why, whylen, "PERF_EVENT_IOC_SET_BPF(%s:%s): %s",
+					 k->tp[i].group, k->tp[i].name, strerror(-err));
+		}
+	}
+	for (size_t i = 0; i < k->nfds && !err; i++)
+		if (ioctl(k->fds[i], PERF_EVENT_IOC_ENABLE, 0)) {
+			err = -errno;
+			snprintf(why, whylen, "PERF_EVENT_IOC_ENABLE: %s", strerror(errno));
+		}
+	if (!err)
+		return 0;
+	close_fds(k);
+	kfilter_free(k->filter);
+	k->filter = NULL;
+	k->machine_wide = false;
+	return -1;
+}
+
+/* Machine-wide filtered events where the kernel allows them, else per-thread
+ * events (VMLEAK_KEV_PER_TASK forces these, for the tests). */
+static void choose_mode(struct kevents *k)
+{
+	char why[128] = "";
+
+	if (getenv("VMLEAK_KEV_PER_TASK"))
+		snprintf(why, sizeof(why), "VMLEAK_KEV_PER_TASK");
+	else if (!in_initial_pid_namespace())
+		snprintf(why, sizeof(why), "vmleak runs in a nested pid namespace");
+	else if (open_machine_wide(k, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	if (k->machine_wide)
+		snprintf(k->mode_note, sizeof(k->mode_note), "machine-wide, BPF-filtered");
+	else
+		snprintf(k->mode_note, sizeof(k->mode_note), "per thread (%s)", why);
 }
 
 static void raise_fd_limit(void)
@@ -531,6 +658,7 @@ struct kevents *kevents_new(unsigned depth, char *why, size_t whylen)
 		goto fail;
 	}
 	close(fd);
+	choose_mode(k);
 	return k;
 fail:
 	kevents_free(k);
@@ -1177,17 +1305,9 @@ static void stop_reader(struct kevents *k)
 
 static void close_events(struct kevents *k)
 {
-	long page = sysconf(_SC_PAGESIZE);
-
-	for (size_t i = 0; i < k->ncpus; i++) {
-		if (k->cpus[i].page)
-			munmap(k->cpus[i].page, k->cpus[i].data_size + page);
-		k->cpus[i].page = NULL;
-		k->cpus[i].fd = -1;
-	}
-	for (size_t i = 0; i < k->nfds; i++)
-		close(k->fds[i]);
-	k->nfds = 0;
+	close_fds(k);
+	kfilter_free(k->filter); /* the kernel detaches it with the events */
+	k->filter = NULL;
 }
 
 void kevents_close(struct tracer *t)
@@ -1207,9 +1327,11 @@ void kevents_close(struct tracer *t)
 	apply_until(t, UINT64_MAX, false);
 	if (getenv("VMLEAK_KEV_DEBUG")) /* for benchmarks: what the engine did */
 		fprintf(stderr,
-			"vmleak: kernel events: %llu applied, %llu held, %llu lost, %zu fds\n",
-			(unsigned long long)k->seq, (unsigned long long)t->throttles,
-			(unsigned long long)atomic_load(&k->lost), k->nfds);
+			"vmleak: kernel events (%s): %llu applied, %llu held, %llu lost, "
+			"%llu stray, %zu fds\n",
+			k->mode_note, (unsigned long long)k->seq, (unsigned long long)t->throttles,
+			(unsigned long long)atomic_load(&k->lost), (unsigned long long)k->stray,
+			k->nfds);
 	close_events(k);
 }
 

@@ -22,9 +22,16 @@ struct unwind_sample;
  * path cannot work. depth = backtrace frames wanted (0: no stack copies). */
 struct kevents *kevents_new(unsigned depth, char *why, size_t whylen);
 
-/* Open the events of one thread (all CPUs, inherited by its future threads and
- * children). The thread must be stopped. 0, or -errno with why filled. */
+/* Follow one thread of an attached process: per-thread events are opened on
+ * all CPUs, inherited by its future threads and children; machine-wide events
+ * let its thread group through the filter. The thread must be stopped. 0, or
+ * -errno with why filled. */
 int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen);
+
+/* A new process (fork, vfork, clone without CLONE_THREAD) of a followed one,
+ * before it runs: its events must reach us (machine-wide events). 0, or -errno
+ * after tracer_oom (recording stops rather than miss its calls). */
+int kevents_follow(struct tracer *t, pid_t tgid);
 
 /* Start the reader thread (after every event is open). 0 or -errno. */
 int kevents_start(struct kevents *k);

@@ -195,6 +195,8 @@ static void handle_new_child(struct tracer *t, struct task *parent, int event)
 		/* --no-follow-forks in attach mode: let it go at its first stop */
 		child->detach_at_stop = true;
 	}
+	if (child->as && child->as->kernel_events && !child->as->ignored && child->tgid == tid)
+		kevents_follow(t, tid); /* a new thread group: before it runs */
 	maybe_start_child(t, child);
 }
 
