@@ -85,62 +85,114 @@ class Churner:
         self.proc.stdout.close()
 
 
-class EventsEngines(unittest.TestCase):
-    def run_engine(self, engine):
-        churner = Churner()
-        pid = churner.proc.pid
-        r, w = os.pipe()
+def fds_of(pid, kind):
+    """vmleak's fds of one anonymous-inode kind (perf_event, bpf-prog, bpf-map)."""
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
-            # a pipe smaller than the report: vmleak blocks in its final write,
-            # after the detach, so its fds and the program can be looked at then
-            fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
-            v = subprocess.Popen([VMLEAK, "-q", "-j", "--verify", "--events", engine, "-p",
-                                  str(pid)], stderr=w)
-            os.close(w)
-            w = -1
-            time.sleep(1.0)  # attached, the threads churn
-            self.assertEqual(status_fields(pid)["TracerPid"], str(v.pid))
-            if engine == "kernel":
-                self.assertGreater(perf_fds(v.pid), 0)
-            else:
-                self.assertEqual(perf_fds(v.pid), 0)
-            churner.send("leak")
-            churner.expect("leak done")
-            time.sleep(0.5)  # more churn after the leaks
-            v.send_signal(2)
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == f"anon_inode:{kind}":
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+class Session:
+    """One mt_churn and one vmleak attached to it (JSON report into a pipe
+    smaller than the report: vmleak blocks in its final write, after the
+    detach, so that its fds and the program can be looked at then)."""
+
+    def __init__(self, test, engine, env=None):
+        self.t = test
+        self.engine = engine
+        self.churner = Churner()
+        self.pid = self.churner.proc.pid
+        self.r, w = os.pipe()
+        fcntl.fcntl(w, F_SETPIPE_SZ, 4096)
+        self.v = subprocess.Popen([VMLEAK, "-q", "-j", "--verify", "--events", engine, "-p",
+                                   str(self.pid)], stderr=w,
+                                  env=dict(os.environ, **(env or {})))
+        os.close(w)
+
+    def check_attached(self, machine_wide):
+        t, v = self.t, self.v
+        t.assertEqual(status_fields(self.pid)["TracerPid"], str(v.pid))
+        if self.engine == "ptrace":
+            t.assertEqual(fds_of(v.pid, "[perf_event]"), 0)
+            return
+        # per thread: events on each of the 5 threads; machine-wide: one set of
+        # events whatever the threads, filtered by a BPF program
+        perf = fds_of(v.pid, "[perf_event]")
+        t.assertGreater(perf, 0)
+        t.assertEqual(fds_of(v.pid, "bpf-prog") > 0, machine_wide)
+        if machine_wide:
+            t.assertEqual(perf % os.cpu_count(), 0)
+            t.assertLessEqual(perf, 16 * os.cpu_count())
+        else:
+            t.assertGreaterEqual(perf, 5 * os.cpu_count())
+
+    def leak(self):
+        self.churner.send("leak")
+        self.churner.expect("leak done")
+
+    def stop(self):
+        self.v.send_signal(2)
+
+    def finish(self):
+        t, v, pid = self.t, self.v, self.pid
+        try:
             # wait for the detach: the program is no longer traced
             end = time.time() + 60
             while status_fields(pid)["TracerPid"] != "0" and time.time() < end:
                 time.sleep(0.05)
             st = status_fields(pid)
-            self.assertEqual(st["TracerPid"], "0")
-            self.assertEqual(int(st["SigPnd"], 16), 0, st)
-            self.assertEqual(int(st["ShdPnd"], 16), 0, st)
-            self.assertNotIn(st["State"][0], "tT", st)
-            # vmleak is blocked writing its report into the small pipe
-            self.assertIsNone(v.poll())
-            self.assertEqual(perf_fds(v.pid), 0)
+            t.assertEqual(st["TracerPid"], "0")
+            t.assertEqual(int(st["SigPnd"], 16), 0, st)
+            t.assertEqual(int(st["ShdPnd"], 16), 0, st)
+            t.assertNotIn(st["State"][0], "tT", st)
+            # vmleak is blocked writing its report into the small pipe, with
+            # nothing of the kernel events left open
+            t.assertIsNone(v.poll())
+            for kind in ("[perf_event]", "bpf-prog", "bpf-map"):
+                t.assertEqual(fds_of(v.pid, kind), 0, kind)
             chunks = []
             while True:
-                b = os.read(r, 65536)
+                b = os.read(self.r, 65536)
                 if not b:
                     break
                 chunks.append(b)
             out = b"".join(chunks).decode(errors="replace")
-            self.assertEqual(v.wait(timeout=60), 0, out[-2000:])
+            t.assertEqual(v.wait(timeout=60), 0, out[-2000:])
             report = json.loads(out)
         finally:
-            if w >= 0:
-                os.close(w)
-            os.close(r)
-            if churner.proc.poll() is None:
-                churner.send("check")
+            os.close(self.r)
+            if v.poll() is None:
+                v.kill()
+                v.wait()
+            if self.churner.proc.poll() is None:
+                self.churner.send("check")
         # the program carries on untouched: same pid, its own checks pass
-        ok = churner.expect("ok")
-        self.assertGreater(int(ok.split()[1]), 0)
-        self.assertEqual(churner.proc.wait(timeout=30), 0)
-        churner.close()
-        return report, churner.leaked()
+        ok = self.churner.expect("ok")
+        t.assertGreater(int(ok.split()[1]), 0)
+        t.assertEqual(self.churner.proc.wait(timeout=30), 0)
+        self.churner.close()
+        return report, self.churner.leaked()
+
+
+class EventsEngines(unittest.TestCase):
+    def run_engine(self, engine, env=None, machine_wide=False):
+        s = Session(self, engine, env)
+        try:
+            time.sleep(1.0)  # attached, the threads churn
+            s.check_attached(machine_wide)
+            s.leak()
+            time.sleep(0.5)  # more churn after the leaks
+            s.stop()
+        except BaseException:
+            s.stop()
+            s.finish()
+            raise
+        return s.finish()
 
     def check_report(self, report, leaked, engine):
         self.assertEqual(report["event_source"], engine)
@@ -165,9 +217,43 @@ class EventsEngines(unittest.TestCase):
 
     @unittest.skipUnless(kernel_events_usable(), "needs root and tracefs")
     def test_kernel_events(self):
-        report, leaked = self.run_engine("kernel")
+        report, leaked = self.run_engine("kernel", machine_wide=True)
         self.check_report(report, leaked, "kernel")
         self.assertIsNone(report["event_source_note"])
+
+    @unittest.skipUnless(kernel_events_usable(), "needs root and tracefs")
+    def test_kernel_events_per_thread(self):
+        """The fallback where BPF is refused: per-thread inherited events."""
+        report, leaked = self.run_engine("kernel", env={"VMLEAK_KEV_PER_TASK": "1"})
+        self.check_report(report, leaked, "kernel")
+
+    @unittest.skipUnless(kernel_events_usable(), "needs root and tracefs")
+    def test_two_runs_at_once(self):
+        """The kernel records a tracepoint only when every BPF program on it
+        agrees: two vmleak runs must not filter out each other's processes."""
+        a = Session(self, "kernel")
+        b = Session(self, "kernel")
+        try:
+            time.sleep(1.0)
+            a.check_attached(True)
+            b.check_attached(True)
+            a.leak()
+            b.leak()
+            time.sleep(0.3)
+            a.stop()
+            time.sleep(0.5)  # b alone, after a has gone: the churn goes on
+            b.stop()
+        except BaseException:
+            a.stop()
+            b.stop()
+            a.finish()
+            b.finish()
+            raise
+        report_a, leaked_a = a.finish()
+        report_b, leaked_b = b.finish()
+        self.check_report(report_a, leaked_a, "kernel")
+        self.check_report(report_b, leaked_b, "kernel")
+        self.assertGreater(report_b["duration_s"], report_a["duration_s"])
 
     def test_ptrace_events(self):
         report, leaked = self.run_engine("ptrace")
