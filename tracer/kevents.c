@@ -1,8 +1,10 @@
 /* tracer/kevents.c - attach mode's kernel event source (tracer/kevents.h).
  *
- * Every thread present at attach gets one perf event per CPU for each of the
- * syscall tracepoints sys_enter_X / sys_exit_X (X = mmap, munmap, mremap, brk,
- * shmat, shmdt) and task:task_newtask, all inherited by the threads and
+ * One perf event per CPU for each of the syscall tracepoints sys_enter_X /
+ * sys_exit_X (X = mmap, munmap, mremap, brk, shmat, shmdt) and
+ * task:task_newtask, for the whole machine, filtered in the kernel by a BPF
+ * map of the followed processes (tracer/kfilter.c); where BPF is refused, the
+ * same events per thread present at attach, inherited by the threads and
  * children it creates later. Each CPU has one ring buffer that every event of
  * that CPU writes to. The exits of mapping calls carry the user registers and a
  * copy of the top of the user stack, so the backtrace is unwound later from
