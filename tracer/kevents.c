@@ -454,14 +454,17 @@ static int open_event(struct kevents *k, const struct kev_tp *tp, pid_t tid, str
 
 int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen)
 {
-	if (k->machine_wide) {
+	if (k->filter) {
 		pid_t tgid = procfs_tgid(tid);
 		int err = tgid > 0 ? kfilter_add(k->filter, tgid) : 0;
 
-		if (err)
+		if (err && k->machine_wide) {
 			snprintf(why, whylen, "following pid %d in the BPF map: %s", (int)tgid,
 				 strerror(-err));
-		return err;
+			return err;
+		}
+		if (k->machine_wide)
+			return 0;
 	}
 	for (size_t c = 0; c < k->ncpus; c++) {
 		for (size_t i = 0; i < KEV_NTP; i++) {
@@ -485,10 +488,10 @@ int kevents_follow(struct tracer *t, pid_t tgid)
 	struct kevents *k = t->kev;
 	int err;
 
-	if (!k || !k->machine_wide)
-		return 0; /* per-thread events: inherited */
+	if (!k || !k->filter)
+		return 0;
 	err = kfilter_add(k->filter, tgid);
-	if (err) {
+	if (err && k->machine_wide) {
 		/* its calls would go unseen: stop recording rather than be wrong */
 		tracer_oom(t, "kernel events filter");
 		return err;
@@ -541,7 +544,7 @@ static int open_machine_wide(struct kevents *k, char *why, size_t whylen)
 {
 	int err = 0;
 
-	k->filter = kfilter_new(why, whylen);
+	k->filter = kfilter_new(true, why, whylen);
 	if (!k->filter)
 		return -1;
 	k->machine_wide = true;
@@ -583,6 +586,13 @@ static void choose_mode(struct kevents *k)
 		snprintf(why, sizeof(why), "vmleak runs in a nested pid namespace");
 	else if (open_machine_wide(k, why, sizeof(why)) == 0)
 		why[0] = '\0';
+	if (!k->machine_wide && in_initial_pid_namespace()) {
+		/* per-thread events are filtered too by another vmleak run's BPF
+		 * program (the kernel ANDs a tracepoint's programs): our processes
+		 * go in the shared map, where we may (the program stays unattached) */
+		char ignored[128];
+		k->filter = kfilter_new(false, ignored, sizeof(ignored));
+	}
 	if (k->machine_wide)
 		snprintf(k->mode_note, sizeof(k->mode_note), "machine-wide, BPF-filtered");
 	else

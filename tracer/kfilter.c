@@ -148,7 +148,7 @@ static int load_program(int map_fd)
 	return (int)sys_bpf(BPF_PROG_LOAD, &a);
 }
 
-struct kfilter *kfilter_new(char *why, size_t whylen)
+struct kfilter *kfilter_new(bool program, char *why, size_t whylen)
 {
 	struct kfilter *f = calloc(1, sizeof(*f));
 
@@ -162,6 +162,8 @@ struct kfilter *kfilter_new(char *why, size_t whylen)
 		snprintf(why, whylen, "bpf(BPF_MAP_CREATE): %s", strerror(errno));
 		goto fail;
 	}
+	if (!program)
+		return f;
 	f->prog_fd = load_program(f->map_fd);
 	if (f->prog_fd < 0) {
 		snprintf(why, whylen, "bpf(BPF_PROG_LOAD): %s", strerror(errno));

@@ -8,14 +8,17 @@
 #ifndef VMLEAK_TRACER_KFILTER_H
 #define VMLEAK_TRACER_KFILTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 struct kfilter;
 
-/* The map and the program; NULL with a reason in why ("bpf(BPF_PROG_LOAD):
- * Operation not permitted") when the kernel refuses them. */
-struct kfilter *kfilter_new(char *why, size_t whylen);
+/* The map and, if program, the program; NULL with a reason in why
+ * ("bpf(BPF_PROG_LOAD): Operation not permitted") when the kernel refuses
+ * them. Without the program, kfilter_add only lets our processes through
+ * another vmleak run's filter. */
+struct kfilter *kfilter_new(bool program, char *why, size_t whylen);
 /* Filter the records of the tracepoint behind perf event fd. The filter
  * applies to every perf event of that tracepoint on the machine (the kernel
  * keeps BPF programs per tracepoint): attach it through one event only. */

@@ -238,12 +238,20 @@ class EventsEngines(unittest.TestCase):
     def test_two_runs_at_once(self):
         """The kernel records a tracepoint only when every BPF program on it
         agrees: two vmleak runs must not filter out each other's processes."""
+        self.two_runs(bpf_usable())
+
+    @unittest.skipUnless(kernel_events_usable(), "needs root and tracefs")
+    def test_two_runs_at_once_one_per_thread(self):
+        """Per-thread events go through the other run's BPF program too."""
+        self.two_runs(False)
+
+    def two_runs(self, b_machine_wide):
         a = Session(self, "kernel")
-        b = Session(self, "kernel")
+        b = Session(self, "kernel", None if b_machine_wide else {"VMLEAK_KEV_PER_TASK": "1"})
         try:
             time.sleep(1.0)
             a.check_attached(bpf_usable())
-            b.check_attached(bpf_usable())
+            b.check_attached(b_machine_wide)
             a.leak()
             b.leak()
             time.sleep(0.3)
