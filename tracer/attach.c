@@ -223,6 +223,7 @@ static int open_kernel_events(struct tracer *t, char *err, size_t errlen)
 	if (!rc)
 		rc = kevents_start(t->kev);
 	if (!rc) {
+		kevents_warn_foreign(t->kev, stderr);
 		/* while everything is stopped: the first backtraces are the slow ones */
 		for (struct addr_space *as = t->spaces; as; as = as->next_all) {
 			if (!as->kernel_events || !t->opt->depth || as->uw)

@@ -677,6 +677,21 @@ fail:
 	return NULL;
 }
 
+void kevents_warn_foreign(const struct kevents *k, FILE *out)
+{
+	char name[64];
+
+	for (size_t i = 0; i < KEV_NTP && i < k->nfds; i++) {
+		if (!kfilter_foreign(k->fds[i], name, sizeof(name)))
+			continue;
+		fprintf(out,
+			"vmleak: warning: BPF program %s is on tracepoint %s:%s; the kernel "
+			"records only what every program there lets through (--verify checks)\n",
+			name, k->tp[i].group, k->tp[i].name);
+		return;
+	}
+}
+
 /* ---- the reader: ring buffers -> queue ---- */
 
 static const struct kev_tp *tp_by_id(const struct kevents *k, int id)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct tracer;
@@ -32,6 +33,10 @@ int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen);
  * before it runs: its events must reach us (machine-wide events). 0, or -errno
  * after tracer_oom (recording stops rather than miss its calls). */
 int kevents_follow(struct tracer *t, pid_t tgid);
+
+/* One line on out when another tool's BPF program sits on one of our
+ * tracepoints (it can hide samples from us; tracer/kfilter.h). */
+void kevents_warn_foreign(const struct kevents *k, FILE *out);
 
 /* Start the reader thread (after every event is open). 0 or -errno. */
 int kevents_start(struct kevents *k);

@@ -30,6 +30,7 @@
 
 #define KFILTER_MAX_PROCESSES 65536
 #define KFILTER_MAP_NAME      "vmleak_tgids"
+#define KFILTER_PROG_NAME     "vmleak_filter"
 #define KFILTER_LOCK	      "/run/lock/vmleak-kfilter.lock"
 
 struct kfilter {
@@ -144,7 +145,7 @@ static int load_program(int map_fd)
 	a.insn_cnt = sizeof(prog) / sizeof(prog[0]);
 	/* read by the kernel only to allow GPL-only helpers; these two are not */
 	a.license = (uint64_t)(uintptr_t) "";
-	memcpy(a.prog_name, "vmleak_filter", sizeof("vmleak_filter"));
+	memcpy(a.prog_name, KFILTER_PROG_NAME, sizeof(KFILTER_PROG_NAME));
 	return (int)sys_bpf(BPF_PROG_LOAD, &a);
 }
 
@@ -259,6 +260,53 @@ int kfilter_add(struct kfilter *f, pid_t tgid)
 	if (!err)
 		f->added[f->nadded++] = tgid;
 	return err;
+}
+
+static bool prog_name(uint32_t id, char *name, size_t len)
+{
+	struct bpf_prog_info info;
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_id = id;
+	fd = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+	if (fd < 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = (uint32_t)fd;
+	a.info.info_len = sizeof(info);
+	a.info.info = (uint64_t)(uintptr_t)&info;
+	bool ok = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) == 0;
+	close(fd);
+	if (ok)
+		snprintf(name, len, "%.*s", (int)sizeof(info.name), info.name);
+	return ok;
+}
+
+bool kfilter_foreign(int perf_fd, char *name, size_t len)
+{
+	struct {
+		struct perf_event_query_bpf q;
+		uint32_t ids[64];
+	} buf;
+
+	memset(&buf, 0, sizeof(buf));
+	buf.q.ids_len = 64;
+	if (ioctl(perf_fd, PERF_EVENT_IOC_QUERY_BPF, &buf))
+		return false;
+	for (uint32_t i = 0; i < buf.q.prog_cnt && i < 64; i++) {
+		char n[BPF_OBJ_NAME_LEN + 1] = "";
+
+		if (!prog_name(buf.ids[i], n, sizeof(n)))
+			snprintf(n, sizeof(n), "?");
+		if (strcmp(n, KFILTER_PROG_NAME)) {
+			snprintf(name, len, "%s (id %u)", n[0] ? n : "unnamed", buf.ids[i]);
+			return true;
+		}
+	}
+	return false;
 }
 
 void kfilter_free(struct kfilter *f)

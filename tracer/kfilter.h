@@ -26,6 +26,10 @@ int kfilter_attach(struct kfilter *f, int perf_fd);
 /* Let the records of process tgid through (until kfilter_free). 0, or
  * -errno (-E2BIG: the map is full even without the processes that are gone). */
 int kfilter_add(struct kfilter *f, pid_t tgid);
+/* Another tool's BPF program is on the tracepoint of perf_fd (its name in
+ * name): the kernel records a sample only when every program on the
+ * tracepoint agrees, so it may hide events from vmleak. */
+bool kfilter_foreign(int perf_fd, char *name, size_t len);
 /* Take our processes out of the map, close the program and the map (the kernel
  * drops them with the last event and the last run using them). */
 void kfilter_free(struct kfilter *f);
