@@ -368,4 +368,5 @@ void tracer_detach_all(struct tracer *t)
 			tk = next;
 		}
 	}
+	kevents_release(t); /* tens of milliseconds: not while they wait */
 }

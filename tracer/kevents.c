@@ -521,11 +521,17 @@ static bool in_initial_pid_namespace(void)
 	return !nested;
 }
 
-static void close_fds(struct kevents *k)
+/* Close our events; the machine-wide mode's first 13 hold the BPF filter
+ * (one per tracepoint), and closing each of those waits for an RCU grace
+ * period under a kernel mutex (about 40 ms here): with keep_filter they stay
+ * open (disabled) for kevents_release, after the tracees are let go. */
+static void close_fds(struct kevents *k, bool keep_filter)
 {
-	for (size_t i = 0; i < k->nfds; i++)
+	size_t from = keep_filter && k->machine_wide && k->nfds >= KEV_NTP ? KEV_NTP : 0;
+
+	for (size_t i = from; i < k->nfds; i++)
 		close(k->fds[i]);
-	k->nfds = 0;
+	k->nfds = from;
 	for (size_t c = 0; c < k->ncpus; c++) {
 		if (k->cpus[c].page)
 			munmap(k->cpus[c].page,
@@ -567,7 +573,7 @@ static int open_machine_wide(struct kevents *k, char *why, size_t whylen)
 		}
 	if (!err)
 		return 0;
-	close_fds(k);
+	close_fds(k, false);
 	kfilter_free(k->filter);
 	k->filter = NULL;
 	k->machine_wide = false;
@@ -1332,9 +1338,15 @@ static void stop_reader(struct kevents *k)
 
 static void close_events(struct kevents *k)
 {
-	close_fds(k);
+	close_fds(k, false);
 	kfilter_free(k->filter); /* the kernel detaches it with the events */
 	k->filter = NULL;
+}
+
+void kevents_release(struct tracer *t)
+{
+	if (t->kev)
+		close_events(t->kev);
 }
 
 void kevents_close(struct tracer *t)
@@ -1359,7 +1371,7 @@ void kevents_close(struct tracer *t)
 			k->mode_note, (unsigned long long)k->seq, (unsigned long long)t->throttles,
 			(unsigned long long)atomic_load(&k->lost), (unsigned long long)k->stray,
 			k->nfds);
-	close_events(k);
+	close_fds(k, true);
 }
 
 void kevents_free(struct kevents *k)

@@ -47,8 +47,12 @@ bool kevents_process(struct tracer *t);
 /* Drain every buffer now and apply everything: the caller holds a tracee in a
  * ptrace-stop and needs the ledgers up to date (exit, exec, fork, detach). */
 void kevents_sync(struct tracer *t);
-/* Stop the reader and close every event (nothing stays in the tracees). */
+/* Stop the reader, disable every event, apply what they recorded and close
+ * them, but for the ones that hold the BPF filter (slow to close: they are
+ * disabled, and nothing stays in the tracees). */
 void kevents_close(struct tracer *t);
+/* Close the rest and free the filter: after the tracees were let go. */
+void kevents_release(struct tracer *t);
 void kevents_free(struct kevents *k);
 
 /* The fork copy of the parent's ledger made when the ordered stream reached the
