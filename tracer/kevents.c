@@ -54,19 +54,20 @@
 #define KEV_RING_BYTES (16u << 20) /* per CPU; halved until the kernel accepts it */
 #define KEV_RING_MIN   (64u << 10)
 #define KEV_RING_TOTAL (64ull << 20) /* locked memory over all CPUs */
-#define KEV_STACK_BYTES                                                              \
-	4096u			       /* user stack copied per mapping call; deeper \
-					* frames are read from the live stack */
-#define KEV_QUEUE_CAP	(256ull << 20) /* stack copies beyond this are dropped */
-#define KEV_QUEUE_HIGH	(32ull << 20)  /* hold the tracees above this... */
-#define KEV_QUEUE_LOW	(4ull << 20)   /* ...until the queue is below this */
-#define KEV_MAIN_NICE	(-5)
-#define KEV_READER_NICE (-10)
-#define KEV_APPLY_BATCH 32	   /* back to the wait loop this often */
-#define KEV_SETTLE_NS	1000000ull /* a record this old is visible on every CPU */
-#define KEV_POLL_MS	20
-#define KEV_REGS_MASK	0xff01ffull /* AX BX CX DX SI DI BP SP IP, R8..R15 */
-#define KEV_NREGS	17
+#define KEV_STACK_BYTES                                                               \
+	4096u				/* user stack copied per mapping call; deeper \
+					 * frames are read from the live stack */
+#define KEV_QUEUE_CAP	 (256ull << 20) /* stack copies beyond this are dropped */
+#define KEV_QUEUE_HIGH	 (32ull << 20)	/* hold the tracees above this... */
+#define KEV_QUEUE_LOW	 (4ull << 20)	/* ...until the queue is below this */
+#define KEV_MAIN_NICE	 (-5)
+#define KEV_READER_NICE	 (-10)
+#define KEV_APPLY_BATCH	 32	    /* back to the wait loop this often */
+#define KEV_SETTLE_NS	 1000000ull /* a record this old is visible on every CPU */
+#define KEV_POLL_MS	 20
+#define KEV_FOLLOW_SLOTS 16384	     /* open addressing, at most half full */
+#define KEV_REGS_MASK	 0xff01ffull /* AX BX CX DX SI DI BP SP IP, R8..R15 */
+#define KEV_NREGS	 17
 
 enum kev_kind {
 	KEV_ENTER = 0,
@@ -182,6 +183,12 @@ struct kevents {
 	const struct ksample *current;
 	struct fork_copy *forks, **forks_tail;
 	uint64_t stray; /* records of threads we do not trace */
+	/* machine-wide: the followed thread groups, for the reader to drop other
+	 * vmleak runs' records early (one writer: the main thread) */
+	_Atomic int32_t follow[KEV_FOLLOW_SLOTS];
+	size_t nfollow;
+	atomic_bool follow_full; /* then nothing is dropped early */
+	_Atomic uint64_t dropped;
 	bool in_apply;
 };
 
@@ -452,11 +459,57 @@ static int open_event(struct kevents *k, const struct kev_tp *tp, pid_t tid, str
 	return err;
 }
 
+static size_t follow_slot(pid_t tgid)
+{
+	return ((uint32_t)tgid * 2654435761u) & (KEV_FOLLOW_SLOTS - 1);
+}
+
+/* Main thread, before the process runs (its records come after). */
+static void follow_add(struct kevents *k, pid_t tgid)
+{
+	size_t i = follow_slot(tgid);
+
+	if (atomic_load(&k->follow_full) || tgid <= 0)
+		return;
+	if (k->nfollow >= KEV_FOLLOW_SLOTS / 2) {
+		atomic_store(&k->follow_full, true);
+		return;
+	}
+	for (;; i = (i + 1) & (KEV_FOLLOW_SLOTS - 1)) {
+		int32_t cur = atomic_load(&k->follow[i]);
+
+		if (cur == tgid)
+			return;
+		if (cur == 0) {
+			atomic_store(&k->follow[i], tgid);
+			k->nfollow++;
+			return;
+		}
+	}
+}
+
+/* Reader: a record of a process we follow (or cannot tell)? */
+static bool follow_has(struct kevents *k, pid_t tgid)
+{
+	if (atomic_load(&k->follow_full))
+		return true;
+	for (size_t i = follow_slot(tgid);; i = (i + 1) & (KEV_FOLLOW_SLOTS - 1)) {
+		int32_t cur = atomic_load(&k->follow[i]);
+
+		if (cur == tgid)
+			return true;
+		if (cur == 0)
+			return false;
+	}
+}
+
 int kevents_open_task(struct kevents *k, pid_t tid, char *why, size_t whylen)
 {
 	if (k->filter) {
 		pid_t tgid = procfs_tgid(tid);
 		int err = tgid > 0 ? kfilter_add(k->filter, tgid) : 0;
+
+		follow_add(k, tgid);
 
 		if (err && k->machine_wide) {
 			snprintf(why, whylen, "following pid %d in the BPF map: %s", (int)tgid,
@@ -490,6 +543,7 @@ int kevents_follow(struct tracer *t, pid_t tgid)
 
 	if (!k || !k->filter)
 		return 0;
+	follow_add(k, tgid);
 	err = kfilter_add(k->filter, tgid);
 	if (err && k->machine_wide) {
 		/* its calls would go unseen: stop recording rather than be wrong */
@@ -924,7 +978,14 @@ static void drain_cpu(struct kevents *k, struct kev_cpu *c, struct sample_vec *o
 		first = c->data_size - off < h.size ? c->data_size - off : h.size;
 		memcpy(rec, data + off, first);
 		memcpy(rec + first, data, h.size - first);
-		if (h.type == PERF_RECORD_SAMPLE) {
+		uint32_t pid = 0;
+
+		if (h.size >= sizeof(h) + 4)
+			memcpy(&pid, rec + sizeof(h), 4); /* PERF_SAMPLE_TID comes first */
+		if (h.type == PERF_RECORD_SAMPLE && k->machine_wide && !follow_has(k, (pid_t)pid)) {
+			/* another vmleak run's process, let through by the shared map */
+			atomic_fetch_add(&k->dropped, 1);
+		} else if (h.type == PERF_RECORD_SAMPLE) {
 			struct ksample *s = decode_sample(k, rec + sizeof(h), h.size - sizeof(h));
 
 			if (!s || vec_push(out, s)) {
@@ -1367,10 +1428,10 @@ void kevents_close(struct tracer *t)
 	if (getenv("VMLEAK_KEV_DEBUG")) /* for benchmarks: what the engine did */
 		fprintf(stderr,
 			"vmleak: kernel events (%s): %llu applied, %llu held, %llu lost, "
-			"%llu stray, %zu fds\n",
+			"%llu stray, %llu dropped early, %zu fds\n",
 			k->mode_note, (unsigned long long)k->seq, (unsigned long long)t->throttles,
 			(unsigned long long)atomic_load(&k->lost), (unsigned long long)k->stray,
-			k->nfds);
+			(unsigned long long)atomic_load(&k->dropped), k->nfds);
 	close_fds(k, true);
 }
 
