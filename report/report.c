@@ -586,6 +586,27 @@ static int build_pid_totals(struct report_ctx *c)
 	c->pids = tab;
 	return 0;
 }
+
+/* "12 mmap, 1 munmap, 3 brk": nonzero counts only; returns how many written. */
+size_t event_counts(FILE *f, const struct report_data *d)
+{
+	static const enum mem_op ops[] = {MEM_MMAP, MEM_MUNMAP, MEM_MREMAP,
+					  MEM_BRK,  MEM_SHMAT,	MEM_SHMDT};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (!d->events[ops[i]])
+			continue;
+		fprintf(f, "%s%" PRIu64 " %s", n++ ? ", " : "", d->events[ops[i]],
+			mem_op_name(ops[i]));
+	}
+	if (d->failed)
+		fprintf(f, "%s%" PRIu64 " failed", n++ ? ", " : "", d->failed);
+	if (!n)
+		fputs("no memory calls", f);
+	return n;
+}
+
 const struct pid_total *find_pid_total(const struct report_ctx *c, int32_t pid)
 {
 	struct pid_total key = {.pid = pid};

@@ -163,5 +163,8 @@ static inline bool region_residency_at(const struct report_ctx *c, const struct 
 }
 /* The per-pid totals entry of pid, NULL when it holds no unsuppressed region. */
 const struct pid_total *find_pid_total(const struct report_ctx *c, int32_t pid);
+/* "12 mmap, 1 munmap, 3 brk" (nonzero counts; "no memory calls" when none);
+ * returns how many counts were written. Plain text, also valid in HTML. */
+size_t event_counts(FILE *f, const struct report_data *d);
 
 #endif

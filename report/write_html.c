@@ -176,22 +176,6 @@ static void html_head(struct report_ctx *c)
 	      f);
 }
 
-static void html_events(FILE *f, const struct report_data *d)
-{
-	static const enum mem_op ops[] = {MEM_MMAP, MEM_MUNMAP, MEM_MREMAP,
-					  MEM_BRK,  MEM_SHMAT,	MEM_SHMDT};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (d->events[ops[i]])
-			fprintf(f, "%s%" PRIu64 " %s", n++ ? ", " : "", d->events[ops[i]],
-				mem_op_name(ops[i]));
-	if (d->failed)
-		fprintf(f, "%s%" PRIu64 " failed", n++ ? ", " : "", d->failed);
-	if (!n)
-		fputs("no memory calls", f);
-}
-
 static void html_headline(struct report_ctx *c)
 {
 	const struct report_data *d = c->d;
@@ -228,7 +212,7 @@ static void html_headline(struct report_ctx *c)
 			fprintf(f, "%s%" PRId32, i ? "," : "", d->pids[i]);
 	}
 	fprintf(f, " for %.2f s: ", finite_or_zero(d->duration_s));
-	html_events(f, d);
+	event_counts(f, d);
 	if (c->sup_regions) {
 		fprintf(f, "<br>suppressed (runtime, loader, malloc heap, thread stacks): %zu %s (",
 			c->sup_regions, plural(c->sup_regions, "region", "regions"));

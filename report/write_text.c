@@ -46,26 +46,6 @@ static void text_ms(FILE *f, uint32_t ms)
 	fprintf(f, "%" PRIu32 ".%03" PRIu32 " s", ms / 1000, ms % 1000);
 }
 
-/* "12 mmap, 1 munmap, 3 brk": nonzero counts only; returns how many written. */
-static size_t text_events(FILE *f, const struct report_data *d)
-{
-	static const enum mem_op ops[] = {MEM_MMAP, MEM_MUNMAP, MEM_MREMAP,
-					  MEM_BRK,  MEM_SHMAT,	MEM_SHMDT};
-	size_t n = 0;
-
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (!d->events[ops[i]])
-			continue;
-		fprintf(f, "%s%" PRIu64 " %s", n++ ? ", " : "", d->events[ops[i]],
-			mem_op_name(ops[i]));
-	}
-	if (d->failed)
-		fprintf(f, "%s%" PRIu64 " failed", n++ ? ", " : "", d->failed);
-	if (!n)
-		fputs("no memory calls", f);
-	return n;
-}
-
 static void text_traced_what(FILE *f, const struct report_data *d)
 {
 	if (d->command && d->command[0]) {
@@ -144,7 +124,7 @@ static void text_headline(struct report_ctx *c)
 	if (!c->unsup_regions) {
 		bool hidden = c->young_regions || c->small_regions || c->exited_regions;
 		fprintf(f, "vmleak: no unmatched mappings%s (", hidden ? " shown" : "");
-		if (text_events(f, d))
+		if (event_counts(f, d))
 			fputs(" traced", f);
 		fputs(" in ", f);
 		text_seconds(f, d->duration_s);
@@ -164,7 +144,7 @@ static void text_headline(struct report_ctx *c)
 	fputs(" for ", f);
 	text_seconds(f, d->duration_s);
 	fputs(": ", f);
-	text_events(f, d);
+	event_counts(f, d);
 	fputc('\n', f);
 	text_hidden(c);
 	text_event_source(f, d);
