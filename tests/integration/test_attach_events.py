@@ -33,8 +33,8 @@ def status_fields(pid):
 
 
 def bpf_usable():
-    """Can we make a BPF map (vmleak's machine-wide events need one, and a
-    program; without them it opens per-thread events)?"""
+    """Can we make a BPF map and load a tracepoint program (vmleak's
+    machine-wide events need both; without them it opens per-thread events)?"""
     if os.uname().machine != "x86_64":
         return False
     import ctypes
@@ -42,6 +42,15 @@ def bpf_usable():
     libc = ctypes.CDLL(None, use_errno=True)
     attr = ctypes.create_string_buffer(struct.pack("=IIII", 1, 4, 1, 16), 128)  # HASH
     fd = libc.syscall(321, 0, attr, 128)  # SYS_bpf, BPF_MAP_CREATE
+    if fd < 0:
+        return False
+    os.close(fd)
+    # r0 = 1; exit, as BPF_PROG_TYPE_TRACEPOINT
+    insns = ctypes.create_string_buffer(struct.pack("=BBhiBBhi", 0xb7, 0, 0, 1, 0x95, 0, 0, 0))
+    lic = ctypes.create_string_buffer(b"")
+    attr = ctypes.create_string_buffer(128)
+    struct.pack_into("=IIQQ", attr, 0, 5, 2, ctypes.addressof(insns), ctypes.addressof(lic))
+    fd = libc.syscall(321, 5, attr, 128)  # BPF_PROG_LOAD
     if fd < 0:
         return False
     os.close(fd)
